@@ -1,0 +1,230 @@
+//! Command-line arguments: clap derive structs holding plain data, plus value parsers that
+//! reject bad sizes and names at parse time (exit code 2). Validation into engine requests
+//! happens in `mod.rs`.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+
+use crate::crypto::Backend;
+use crate::format::{Resilience, MAX_CHUNK_SIZE, MIN_CHUNK_SIZE};
+use crate::io::EngineKind;
+
+/// EBS-style encryption of volumes at rest: parallel AES-256-GCM chunks, per-volume data
+/// keys stored only wrapped, crash-safe in-place operations.
+#[derive(Debug, Parser)]
+#[command(name = "volcrypt", version, about, max_term_width = 100)]
+pub struct Cli {
+    /// Print nothing but errors (no progress bar, no summary).
+    #[arg(short, long, global = true)]
+    pub quiet: bool,
+    /// The operation.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Encrypt a volume in place, or into a new volume with --output.
+    Encrypt(EncryptArgs),
+    /// Decrypt a volume in place, or into a new file with --output.
+    Decrypt(DecryptArgs),
+    /// Authenticate every chunk and both header copies; list the bad chunks.
+    Verify(ReadArgs),
+    /// Show a volume's header (no key needed; not authenticated).
+    Info(InfoArgs),
+    /// Write a volume's plaintext to stdout.
+    Cat(ReadArgs),
+    /// Demo: create a scratch volume, encrypt, verify and decrypt it, print throughput.
+    Demo(DemoArgs),
+}
+
+/// Where the volume is.
+#[derive(Debug, Args)]
+pub struct VolumeArgs {
+    /// The volume: a regular file or a block device.
+    pub volume: PathBuf,
+    /// Detached header file (the metadata lives there instead of at the volume's end).
+    #[arg(long, value_name = "FILE")]
+    pub header: Option<PathBuf>,
+}
+
+/// How the data pass runs.
+#[derive(Debug, Args, Clone)]
+pub struct TuneArgs {
+    /// Cipher threads [default: all cores].
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..=1024))]
+    pub threads: Option<u16>,
+    /// I/O engine.
+    #[arg(long = "io", value_name = "ENGINE", default_value = "mmap", value_parser = parse_engine)]
+    pub io: EngineKind,
+    /// AES-GCM implementation.
+    #[arg(long = "crypto", value_name = "BACKEND", default_value = "ring", value_parser = parse_backend)]
+    pub crypto: Backend,
+    /// Print the result as JSON on stdout.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// The key.
+#[derive(Debug, Args)]
+pub struct KeyArgs {
+    /// Customer-provided key: a file of 32 raw bytes or 64 hex digits (like S3 SSE-C).
+    #[arg(long, value_name = "FILE")]
+    pub key_file: PathBuf,
+}
+
+/// `encrypt`.
+#[derive(Debug, Args)]
+pub struct EncryptArgs {
+    #[command(flatten)]
+    pub volume: VolumeArgs,
+    /// Write the encrypted volume here instead of in place (--header then applies to it).
+    #[arg(long, short, value_name = "OUT")]
+    pub output: Option<PathBuf>,
+    /// Chunk size: a power of two from 4K to 1M [default: 64K].
+    #[arg(long, value_name = "SIZE", value_parser = parse_chunk_size)]
+    pub chunk_size: Option<u64>,
+    /// Crash protection for in place work. `none`: safe against SIGINT/SIGTERM (the current
+    /// window is finished), NOT against SIGKILL or power loss.
+    #[arg(long, value_name = "MODE", default_value = "none", value_parser = parse_resilience)]
+    pub resilience: Resilience,
+    #[command(flatten)]
+    pub key: KeyArgs,
+    #[command(flatten)]
+    pub tune: TuneArgs,
+}
+
+/// `decrypt`.
+#[derive(Debug, Args)]
+pub struct DecryptArgs {
+    #[command(flatten)]
+    pub volume: VolumeArgs,
+    /// Write the plaintext here instead of in place.
+    #[arg(long, short, value_name = "OUT")]
+    pub output: Option<PathBuf>,
+    /// Crash protection for in place work (see `encrypt --help`).
+    #[arg(long, value_name = "MODE", default_value = "none", value_parser = parse_resilience)]
+    pub resilience: Resilience,
+    #[command(flatten)]
+    pub key: KeyArgs,
+    #[command(flatten)]
+    pub tune: TuneArgs,
+}
+
+/// `verify` and `cat`.
+#[derive(Debug, Args)]
+pub struct ReadArgs {
+    #[command(flatten)]
+    pub volume: VolumeArgs,
+    #[command(flatten)]
+    pub key: KeyArgs,
+    #[command(flatten)]
+    pub tune: TuneArgs,
+}
+
+/// `info`.
+#[derive(Debug, Args)]
+pub struct InfoArgs {
+    #[command(flatten)]
+    pub volume: VolumeArgs,
+    /// Print JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// `demo`.
+#[derive(Debug, Args)]
+pub struct DemoArgs {
+    /// Scratch volume size.
+    #[arg(long, value_name = "SIZE", default_value = "1G", value_parser = parse_size)]
+    pub size: u64,
+    /// Directory for the scratch volume [default: the system temp dir].
+    #[arg(long, value_name = "DIR")]
+    pub dir: Option<PathBuf>,
+    /// Chunk size.
+    #[arg(long, value_name = "SIZE", default_value = "64K", value_parser = parse_chunk_size)]
+    pub chunk_size: u64,
+    #[command(flatten)]
+    pub tune: TuneArgs,
+}
+
+/// Parses `4096`, `64K`, `64KiB`, `1M`, `1G` (binary multiples).
+pub fn parse_size(s: &str) -> Result<u64, String> {
+    let t = s.trim();
+    let split = t.find(|c: char| !c.is_ascii_digit()).unwrap_or(t.len());
+    let (num, unit) = t.split_at(split);
+    let n: u64 = num
+        .parse()
+        .map_err(|_| format!("'{s}' is not a size (examples: 4096, 64K, 1M, 2G)"))?;
+    let shift = match unit.to_ascii_lowercase().as_str() {
+        "" | "b" => 0,
+        "k" | "kb" | "kib" => 10,
+        "m" | "mb" | "mib" => 20,
+        "g" | "gb" | "gib" => 30,
+        "t" | "tb" | "tib" => 40,
+        _ => return Err(format!("'{s}' has an unknown unit (use K, M, G or T)")),
+    };
+    n.checked_mul(1u64 << shift)
+        .ok_or_else(|| format!("'{s}' is too large"))
+}
+
+/// Parses a chunk size and checks it is a power of two in range.
+pub fn parse_chunk_size(s: &str) -> Result<u64, String> {
+    let n = parse_size(s)?;
+    if !n.is_power_of_two() {
+        return Err(format!("{n} is not a power of two"));
+    }
+    if !(MIN_CHUNK_SIZE..=MAX_CHUNK_SIZE).contains(&n) {
+        return Err(format!("{n} is out of range (4K to 1M)"));
+    }
+    Ok(n)
+}
+
+fn parse_engine(s: &str) -> Result<EngineKind, String> {
+    match s.parse()? {
+        EngineKind::Mem => Err("'mem' is a test engine; use mmap or pread".into()),
+        k => Ok(k),
+    }
+}
+
+fn parse_backend(s: &str) -> Result<Backend, String> {
+    s.parse()
+}
+
+fn parse_resilience(s: &str) -> Result<Resilience, String> {
+    match s {
+        "none" => Ok(Resilience::None),
+        "journal" => Ok(Resilience::Journal),
+        other => Err(format!(
+            "unknown resilience '{other}' (expected none or journal)"
+        )),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn sizes() {
+        assert_eq!(parse_size("64K"), Ok(65536));
+        assert_eq!(parse_size("1GiB"), Ok(1 << 30));
+        assert_eq!(parse_size("4096"), Ok(4096));
+        assert!(parse_size("12Q").is_err());
+        assert!(parse_size("").is_err());
+        assert_eq!(parse_chunk_size("1M"), Ok(1 << 20));
+        assert!(parse_chunk_size("3000")
+            .unwrap_err()
+            .contains("power of two"));
+        assert!(parse_chunk_size("2K").unwrap_err().contains("out of range"));
+        assert!(parse_chunk_size("2M").unwrap_err().contains("out of range"));
+    }
+
+    #[test]
+    fn clap_definition_is_valid() {
+        Cli::command().debug_assert();
+    }
+}

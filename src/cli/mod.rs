@@ -1,0 +1,228 @@
+//! The command-line interface: parse (clap), turn arguments into engine requests, run, print
+//! one summary, map the outcome to an exit code (0 ok, 1 operation failed, 2 usage error).
+//!
+//! This is the only module that prints and the only one that uses `anyhow`. Errors are
+//! printed once, at the top, with their cause chain.
+
+mod args;
+mod demo;
+mod progress;
+
+pub use args::{parse_chunk_size, parse_size, Cli, Command};
+
+use std::io::Write;
+use std::process::ExitCode;
+use std::sync::atomic::AtomicBool;
+use std::sync::Arc;
+
+use anyhow::Context;
+use clap::Parser;
+
+use crate::engine::{self, RunOptions, Summary, VolumeRef};
+use crate::keys::FileKeyProvider;
+use args::{DecryptArgs, EncryptArgs, InfoArgs, ReadArgs, TuneArgs, VolumeArgs};
+
+/// Entry point of the binary.
+pub fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(c) => c,
+        Err(e) => {
+            // --help and --version are not errors.
+            let code = if e.use_stderr() { 2 } else { 0 };
+            let _ = e.print();
+            return ExitCode::from(code);
+        }
+    };
+    match run(cli) {
+        Ok(code) => code,
+        Err(err) => {
+            if err
+                .chain()
+                .filter_map(|c| c.downcast_ref::<std::io::Error>())
+                .any(|e| e.kind() == std::io::ErrorKind::BrokenPipe)
+            {
+                return ExitCode::SUCCESS;
+            }
+            eprintln!("volcrypt: error: {err:#}");
+            ExitCode::from(1)
+        }
+    }
+}
+
+fn vref(v: &VolumeArgs) -> VolumeRef {
+    VolumeRef {
+        path: v.volume.clone(),
+        header: v.header.clone(),
+    }
+}
+
+fn options(tune: &TuneArgs, op: &str, quiet: bool) -> RunOptions {
+    let mut o = RunOptions {
+        io: tune.io,
+        backend: tune.crypto,
+        progress: progress::bar(op, quiet || tune.json),
+        ..RunOptions::default()
+    };
+    if let Some(t) = tune.threads {
+        o.threads = usize::from(t);
+    }
+    o
+}
+
+/// Registers SIGINT/SIGTERM to set a flag that stops the data pass after the current window.
+fn cancel_on_signals() -> anyhow::Result<Arc<AtomicBool>> {
+    let flag = Arc::new(AtomicBool::new(false));
+    for sig in [signal_hook::consts::SIGINT, signal_hook::consts::SIGTERM] {
+        signal_hook::flag::register(sig, Arc::clone(&flag))
+            .context("installing signal handlers")?;
+    }
+    Ok(flag)
+}
+
+fn human(bytes: f64) -> String {
+    const UNITS: [&str; 5] = ["B", "KiB", "MiB", "GiB", "TiB"];
+    let mut v = bytes;
+    let mut i = 0;
+    while v >= 1024.0 && i < UNITS.len() - 1 {
+        v /= 1024.0;
+        i += 1;
+    }
+    format!("{v:.2} {}", UNITS[i])
+}
+
+fn print_summary(what: &str, s: &Summary, tune: &TuneArgs, quiet: bool) -> anyhow::Result<()> {
+    if tune.json {
+        println!("{}", serde_json::to_string_pretty(s)?);
+        return Ok(());
+    }
+    if quiet {
+        return Ok(());
+    }
+    if s.interrupted {
+        eprintln!(
+            "{what}: interrupted after {} this run; progress is checkpointed, run the same \
+             command again to resume",
+            human(s.bytes as f64)
+        );
+        return Ok(());
+    }
+    let resumed = s
+        .resumed_from
+        .map(|c| format!(", resumed at chunk {c}"))
+        .unwrap_or_default();
+    eprintln!(
+        "{what}: {} in {:.2} s ({}/s; io {}, crypto {}, {} threads{resumed})",
+        human(s.bytes as f64),
+        s.elapsed.as_secs_f64(),
+        human(s.bytes_per_sec()),
+        s.engine,
+        s.backend,
+        s.threads
+    );
+    Ok(())
+}
+
+fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    let quiet = cli.quiet;
+    match cli.command {
+        Command::Encrypt(a) => encrypt(&a, quiet),
+        Command::Decrypt(a) => decrypt(&a, quiet),
+        Command::Verify(a) => verify(&a, quiet),
+        Command::Cat(a) => cat(&a, quiet),
+        Command::Info(a) => info(&a),
+        Command::Demo(a) => demo::run(&a, quiet),
+    }
+}
+
+fn encrypt(a: &EncryptArgs, quiet: bool) -> anyhow::Result<ExitCode> {
+    let keys = FileKeyProvider::load(&a.key.key_file)?;
+    let mut opts = options(&a.tune, "encrypt", quiet);
+    opts.resilience = a.resilience;
+    opts.cancel = Some(cancel_on_signals()?);
+    let (src, out) = match &a.output {
+        Some(o) => (
+            VolumeRef::attached(&a.volume.volume),
+            Some(VolumeRef {
+                path: o.clone(),
+                header: a.volume.header.clone(),
+            }),
+        ),
+        None => (vref(&a.volume), None),
+    };
+    let s = engine::encrypt(&src, out.as_ref(), a.chunk_size, &keys, &opts)?;
+    print_summary("encrypt", &s, &a.tune, quiet)?;
+    Ok(ExitCode::SUCCESS)
+}
+
+fn decrypt(a: &DecryptArgs, quiet: bool) -> anyhow::Result<ExitCode> {
+    let keys = FileKeyProvider::load(&a.key.key_file)?;
+    let mut opts = options(&a.tune, "decrypt", quiet);
+    opts.resilience = a.resilience;
+    opts.cancel = Some(cancel_on_signals()?);
+    let s = engine::decrypt(&vref(&a.volume), a.output.as_deref(), &keys, &opts)?;
+    if s.interrupted && a.output.is_some() && !quiet {
+        eprintln!("decrypt: interrupted; the partial output was removed");
+        return Ok(ExitCode::SUCCESS);
+    }
+    print_summary("decrypt", &s, &a.tune, quiet)?;
+    Ok(ExitCode::SUCCESS)
+}
+
+fn verify(a: &ReadArgs, quiet: bool) -> anyhow::Result<ExitCode> {
+    let keys = FileKeyProvider::load(&a.key.key_file)?;
+    let opts = options(&a.tune, "verify", quiet);
+    let r = engine::verify(&vref(&a.volume), &keys, &opts)?;
+    if a.tune.json {
+        println!("{}", serde_json::to_string_pretty(&r)?);
+    } else {
+        for p in &r.header_problems {
+            eprintln!("verify: {p}");
+        }
+        if !r.bad.is_empty() {
+            let list: Vec<String> = r.bad.iter().map(u64::to_string).collect();
+            eprintln!(
+                "verify: {} chunk(s) failed authentication: {}",
+                r.bad.len(),
+                list.join(", ")
+            );
+        }
+        if r.ok() && !quiet {
+            let plain = if r.plaintext > 0 {
+                format!(
+                    ", {} chunks still plaintext (interrupted operation)",
+                    r.plaintext
+                )
+            } else {
+                String::new()
+            };
+            eprintln!("verify: OK, {} chunks authenticated{plain}", r.checked);
+            print_summary("verify", &r.summary, &a.tune, quiet)?;
+        }
+    }
+    Ok(if r.ok() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    })
+}
+
+fn cat(a: &ReadArgs, quiet: bool) -> anyhow::Result<ExitCode> {
+    let keys = FileKeyProvider::load(&a.key.key_file)?;
+    let opts = options(&a.tune, "cat", true);
+    let mut out = std::io::BufWriter::with_capacity(1 << 20, std::io::stdout());
+    let r = engine::cat(&vref(&a.volume), &keys, &opts, &mut out);
+    out.flush().ok();
+    let _ = quiet;
+    r?;
+    Ok(ExitCode::SUCCESS)
+}
+
+fn info(a: &InfoArgs) -> anyhow::Result<ExitCode> {
+    let r = engine::info(&vref(&a.volume))?;
+    if a.json {
+        println!("{}", serde_json::to_string_pretty(&r)?);
+    } else {
+        println!("{r}");
+    }
+    Ok(ExitCode::SUCCESS)
+}

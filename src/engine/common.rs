@@ -1,0 +1,93 @@
+//! Helpers shared by the operations: thread pools, key-ring lookups, the cipher for reading a
+//! volume in any state, tag writes and cleanup guards.
+
+use std::path::{Path, PathBuf};
+
+use super::cipher::WindowCipher;
+use super::pipeline::Done;
+use super::volume::Volume;
+use super::{EngineError, RunOptions};
+use crate::crypto::VolumeKeys;
+use crate::format::{VolumeState, TAG_ENTRY_LEN};
+
+/// A rayon pool of `threads` workers.
+pub(crate) fn pool(threads: usize) -> Result<rayon::ThreadPool, EngineError> {
+    rayon::ThreadPoolBuilder::new()
+        .num_threads(threads.max(1))
+        .thread_name(|i| format!("volcrypt-cipher-{i}"))
+        .build()
+        .map_err(|_| EngineError::Internal("could not start the cipher thread pool"))
+}
+
+/// The keys of version `ver` (0 means plaintext).
+pub(crate) fn find(ring: &[VolumeKeys], ver: u32) -> Option<&VolumeKeys> {
+    if ver == 0 {
+        return None;
+    }
+    ring.iter().find(|k| k.version() == ver)
+}
+
+/// A cipher that opens every chunk of `vol` as its header says it is stored, and seals
+/// nothing: for verify, cat and out-of-place decrypt.
+pub(crate) fn read_cipher<'k>(
+    vol: &Volume,
+    ring: &'k [VolumeKeys],
+    opts: &RunOptions,
+) -> WindowCipher<'k> {
+    let h = &vol.header;
+    let (below, above) = match h.state {
+        VolumeState::Plain => (0, 0),
+        VolumeState::Encrypted => (h.cur_ver, h.cur_ver),
+        VolumeState::Encrypting => (h.tgt_ver, 0),
+        VolumeState::Decrypting => (0, h.cur_ver),
+        VolumeState::Rekeying => (h.tgt_ver, h.cur_ver),
+    };
+    WindowCipher {
+        geometry: h.geometry,
+        uuid: h.uuid,
+        backend: opts.backend,
+        split: h.progress,
+        src_below: find(ring, below),
+        src_above: find(ring, above),
+        dst: None,
+    }
+}
+
+/// Writes the new tag entries of a finished window into the tag table.
+pub(crate) fn write_tags(vol: &Volume, done: &Done) -> Result<(), EngineError> {
+    if done.tags.is_empty() {
+        return Ok(());
+    }
+    let mut raw = Vec::with_capacity(done.tags.len() * TAG_ENTRY_LEN);
+    for t in &done.tags {
+        raw.extend_from_slice(&t.encode());
+    }
+    vol.meta
+        .write_at(&raw, vol.header.layout.tag_entry(done.chunks.start))?;
+    Ok(())
+}
+
+/// Removes a file on drop unless disarmed: outputs that were never completed do not linger.
+pub(crate) struct RemoveOnDrop {
+    path: Option<PathBuf>,
+}
+
+impl RemoveOnDrop {
+    pub fn new(path: &Path) -> Self {
+        RemoveOnDrop {
+            path: Some(path.to_owned()),
+        }
+    }
+
+    pub fn disarm(&mut self) {
+        self.path = None;
+    }
+}
+
+impl Drop for RemoveOnDrop {
+    fn drop(&mut self) {
+        if let Some(p) = self.path.take() {
+            let _ = std::fs::remove_file(p);
+        }
+    }
+}

@@ -1,0 +1,236 @@
+//! `decrypt`: back to plaintext, in place or into a new file (`--output`).
+//!
+//! Every window is opened into a private buffer first; only a window whose chunks all
+//! authenticate is written, so the plaintext of a tampered chunk is never written anywhere
+//! and the volume stays consistent at its last checkpoint. In place, the metadata is removed
+//! at the end (the file is truncated back to its data, or the detached header deleted). Out of
+//! place, the plaintext goes to `OUT.volcrypt-partial` and is linked to `OUT` only when
+//! complete, so `OUT` never exists half-written.
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use super::common::{find, pool, read_cipher, RemoveOnDrop};
+use super::files;
+use super::pipeline::{PassStats, Pipeline, Sink};
+use super::volume::Volume;
+use super::{EngineError, RunOptions, Summary, VolumeRef};
+use crate::format::{LayoutKind, Operation, VolumeState};
+use crate::io;
+use crate::keys::KeyProvider;
+
+/// Decrypts `vref` in place, or into the new file `output`.
+pub fn decrypt(
+    vref: &VolumeRef,
+    output: Option<&Path>,
+    provider: &dyn KeyProvider,
+    opts: &RunOptions,
+) -> Result<Summary, EngineError> {
+    match output {
+        None => in_place(vref, provider, opts),
+        Some(out) => out_of_place(vref, out, provider, opts),
+    }
+}
+
+fn summary(
+    stats: PassStats,
+    vol_kind: io::EngineKind,
+    opts: &RunOptions,
+    resumed: Option<u64>,
+) -> Summary {
+    Summary {
+        op: "decrypt",
+        bytes: stats.bytes,
+        chunks: stats.chunks,
+        elapsed: Duration::from_secs_f64(stats.secs),
+        engine: vol_kind,
+        backend: opts.backend,
+        threads: opts.threads,
+        resumed_from: resumed,
+        interrupted: stats.cancelled,
+    }
+}
+
+fn in_place(
+    vref: &VolumeRef,
+    provider: &dyn KeyProvider,
+    opts: &RunOptions,
+) -> Result<Summary, EngineError> {
+    let mut vol = Volume::open(vref, true, opts.io, provider)?;
+    let h = &vol.header;
+    let n = h.geometry.n_chunks();
+    let resumed = match (h.state, h.operation) {
+        (VolumeState::Encrypted, _) => {
+            let resilience = opts.resilience;
+            vol.commit_both(|h| {
+                h.state = VolumeState::Decrypting;
+                h.operation = Operation::Decrypt;
+                h.resilience = resilience;
+                h.tgt_ver = 0;
+                h.progress = 0;
+            })?;
+            None
+        }
+        (VolumeState::Decrypting, Operation::Decrypt) => Some(h.progress),
+        (VolumeState::Encrypting, _) => {
+            return Err(EngineError::BadState {
+                op: "decrypt",
+                path: vref.path.clone(),
+                reason: format!(
+                    "it is only partly encrypted ({} of {n} chunks); run `volcrypt encrypt` \
+                     on it again to finish, then decrypt",
+                    h.progress
+                ),
+            })
+        }
+        (state, _) => {
+            return Err(EngineError::BadState {
+                op: "decrypt",
+                path: vref.path.clone(),
+                reason: format!("it is in state {state}"),
+            })
+        }
+    };
+    let g = vol.header.geometry;
+    let start = vol.header.progress;
+    let ring = vol.key_ring();
+    let cipher = super::cipher::WindowCipher {
+        geometry: g,
+        uuid: vol.header.uuid,
+        backend: opts.backend,
+        split: start,
+        src_below: None,
+        src_above: find(&ring, vol.header.cur_ver),
+        dst: None,
+    };
+    let data = vol.data.clone();
+    let meta = vol.meta.clone();
+    let pool = pool(opts.threads)?;
+    if let Some(p) = &opts.progress {
+        p.begin(g.data_len, g.byte_range(&(0..start)).end);
+    }
+    let pipeline = Pipeline {
+        geometry: g,
+        src: data.as_ref(),
+        src_tags: Some((meta.as_ref(), vol.header.layout.tag_off)),
+        sink: Sink::InPlace,
+        direct: false,
+        fail_on_bad: true,
+        progress: opts.progress.as_deref(),
+        cancel: opts.cancel.as_deref(),
+        pool: &pool,
+    };
+    let mut nonces = crate::crypto::NonceCounter::resume(0);
+    let first = start / u64::from(g.window_chunks);
+    let stats = pipeline.run(first..g.n_windows(), &cipher, &mut nonces, |done| {
+        vol.sync_window(done.bytes.clone(), false, done.chunks.clone())?;
+        vol.commit(|h| h.progress = done.chunks.end)
+    })?;
+    let kind = vol.data.kind();
+    if !stats.cancelled {
+        finish_in_place(vol, data, meta)?;
+    }
+    if let Some(p) = &opts.progress {
+        p.finish();
+    }
+    Ok(summary(stats, kind, opts, resumed))
+}
+
+/// Removes the metadata of a fully decrypted volume.
+fn finish_in_place(
+    vol: Volume,
+    data: std::sync::Arc<dyn io::BlockIo>,
+    meta: std::sync::Arc<dyn io::BlockIo>,
+) -> Result<(), EngineError> {
+    data.sync()?;
+    let layout = vol.header.layout;
+    let data_len = vol.header.geometry.data_len;
+    let vref = vol.vref.clone();
+    drop((data, meta));
+    let files = vol.into_files();
+    match layout.kind {
+        LayoutKind::Attached => {
+            let f = files
+                .first()
+                .ok_or(EngineError::Internal("volume without files"))?;
+            if !f.block {
+                f.file
+                    .set_len(data_len)
+                    .map_err(EngineError::path(&f.path))?;
+                f.file.sync_all().map_err(EngineError::path(&f.path))?;
+            }
+        }
+        LayoutKind::Detached => {
+            if let Some(h) = &vref.header {
+                std::fs::remove_file(h).map_err(EngineError::path(h))?;
+                files::sync_parent(h)?;
+            }
+        }
+    }
+    Ok(())
+}
+
+fn partial_path(out: &Path) -> PathBuf {
+    let mut s = out.as_os_str().to_owned();
+    s.push(".volcrypt-partial");
+    PathBuf::from(s)
+}
+
+fn out_of_place(
+    vref: &VolumeRef,
+    out: &Path,
+    provider: &dyn KeyProvider,
+    opts: &RunOptions,
+) -> Result<Summary, EngineError> {
+    if out.exists() {
+        return Err(EngineError::OutputExists(out.to_owned()));
+    }
+    let vol = Volume::open(vref, false, opts.io, provider)?;
+    let g = vol.header.geometry;
+    let tmp = partial_path(out);
+    // A leftover from an interrupted run of ours holds nothing worth keeping.
+    let _ = std::fs::remove_file(&tmp);
+    let mut dst = files::create_new(&tmp)?;
+    let mut guard = RemoveOnDrop::new(&tmp);
+    files::set_len(&mut dst, g.data_len)?;
+    let dst_io = io::from_file(dst.try_clone()?, &tmp, opts.io, true)?;
+    let ring = vol.key_ring();
+    let cipher = read_cipher(&vol, &ring, opts);
+    let pool = pool(opts.threads)?;
+    if let Some(p) = &opts.progress {
+        p.begin(g.data_len, 0);
+    }
+    let pipeline = Pipeline {
+        geometry: g,
+        src: vol.data.as_ref(),
+        src_tags: Some((vol.meta.as_ref(), vol.header.layout.tag_off)),
+        sink: Sink::Device(dst_io.as_ref()),
+        direct: false,
+        fail_on_bad: true,
+        progress: opts.progress.as_deref(),
+        cancel: opts.cancel.as_deref(),
+        pool: &pool,
+    };
+    let mut nonces = crate::crypto::NonceCounter::resume(0);
+    let stats = pipeline.run(0..g.n_windows(), &cipher, &mut nonces, |_| Ok(()))?;
+    if stats.cancelled {
+        return Ok(summary(stats, vol.data.kind(), opts, None));
+    }
+    dst_io.sync()?;
+    drop(dst_io);
+    // `hard_link` fails if `out` appeared meanwhile: never clobber.
+    std::fs::hard_link(&tmp, out).map_err(|e| {
+        if e.kind() == std::io::ErrorKind::AlreadyExists {
+            EngineError::OutputExists(out.to_owned())
+        } else {
+            EngineError::path(out)(e)
+        }
+    })?;
+    std::fs::remove_file(&tmp).map_err(EngineError::path(&tmp))?;
+    guard.disarm();
+    files::sync_parent(out)?;
+    if let Some(p) = &opts.progress {
+        p.finish();
+    }
+    Ok(summary(stats, vol.data.kind(), opts, None))
+}

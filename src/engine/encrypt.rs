@@ -1,0 +1,301 @@
+//! `encrypt`: plain to key version 1, in place or into a new volume (`--output`).
+//!
+//! In place, the file grows by the metadata region, the initial headers are made durable,
+//! then windows are sealed and checkpointed one by one. Out of place, the source is only
+//! read. Either way an interrupted run is resumed by running the same command again: the
+//! header records state `encrypting`, the frozen parameters and the progress.
+
+use std::time::Duration;
+
+use super::cipher::WindowCipher;
+use super::common::{pool, write_tags, RemoveOnDrop};
+use super::create::{create, reserve_nonces, NewVolume};
+use super::files::{self, Opened};
+use super::pipeline::{Pipeline, Sink};
+use super::volume::{engines, Volume};
+use super::{EngineError, RunOptions, Summary, VolumeRef};
+use crate::format::{Geometry, LayoutKind, Operation, Resilience, VolumeState, DEFAULT_CHUNK_SIZE};
+use crate::io::{self, BlockIo, EngineKind};
+use crate::keys::KeyProvider;
+
+/// Encrypts `vol` in place, or into `output` when given. `chunk_size` is fixed at format
+/// time (default 64 KiB); on resume it must match the interrupted run's if given.
+pub fn encrypt(
+    vol: &VolumeRef,
+    output: Option<&VolumeRef>,
+    chunk_size: Option<u64>,
+    provider: &dyn KeyProvider,
+    opts: &RunOptions,
+) -> Result<Summary, EngineError> {
+    if output.is_none() && opts.resilience == Resilience::Journal {
+        return Err(EngineError::Invalid(
+            "--resilience journal is not available yet; use --resilience none \
+             (safe against SIGINT/SIGTERM, not against SIGKILL or power loss)"
+                .into(),
+        ));
+    }
+    match output {
+        None => in_place(vol, chunk_size, provider, opts),
+        Some(out) => out_of_place(vol, out, chunk_size, provider, opts),
+    }
+}
+
+fn refuse_or_resume(
+    vref: &VolumeRef,
+    chunk_size: Option<u64>,
+    provider: &dyn KeyProvider,
+    opts: &RunOptions,
+    write: bool,
+) -> Result<Volume, EngineError> {
+    let vol = Volume::open(vref, write, opts.io, provider)?;
+    let h = &vol.header;
+    if h.state != VolumeState::Encrypting || h.operation != Operation::Encrypt {
+        return Err(EngineError::AlreadyEncrypted {
+            path: vref.path.clone(),
+            state: h.state.to_string(),
+        });
+    }
+    if let Some(c) = chunk_size {
+        if c != h.geometry.chunk_size() {
+            return Err(EngineError::Invalid(format!(
+                "cannot resume: the interrupted encrypt of {} uses chunk size {}, not {c}",
+                vref.path.display(),
+                h.geometry.chunk_size()
+            )));
+        }
+    }
+    if h.resilience != opts.resilience {
+        return Err(EngineError::Invalid(format!(
+            "cannot resume: the interrupted encrypt uses --resilience {}, not {}",
+            h.resilience, opts.resilience
+        )));
+    }
+    Ok(vol)
+}
+
+fn in_place(
+    vref: &VolumeRef,
+    chunk_size: Option<u64>,
+    provider: &dyn KeyProvider,
+    opts: &RunOptions,
+) -> Result<Summary, EngineError> {
+    let mut data = files::open_existing(&vref.path, true)?;
+    let meta_state = match &vref.header {
+        None => Some(files::probe(&data.file, data.size)?),
+        Some(h) if h.exists() => {
+            let m = files::open_existing(h, true)?;
+            let p = files::probe(&m.file, m.size)?;
+            if p.is_plain() {
+                return Err(EngineError::OutputExists(h.clone()));
+            }
+            Some(p)
+        }
+        Some(_) => None,
+    };
+    if meta_state.is_some_and(|p| !p.is_plain()) {
+        drop(data);
+        let vol = refuse_or_resume(vref, chunk_size, provider, opts, true)?;
+        return run(vol, None, opts);
+    }
+    let geometry = Geometry::new(data.size, chunk_size.unwrap_or(DEFAULT_CHUNK_SIZE))?;
+    let kind = if vref.header.is_some() {
+        LayoutKind::Detached
+    } else {
+        LayoutKind::Attached
+    };
+    if data.block && kind == LayoutKind::Attached {
+        return Err(EngineError::Invalid(format!(
+            "{} is a block device, which cannot grow: give a detached header with --header FILE",
+            vref.path.display()
+        )));
+    }
+    let spec = NewVolume {
+        geometry,
+        kind,
+        resilience: opts.resilience,
+    };
+    let layout = spec.layout()?;
+    let original = data.size;
+    let (mut meta, mut guard) = match &vref.header {
+        Some(h) => {
+            let mut m = files::create_new(h)?;
+            let guard = RemoveOnDrop::new(h);
+            files::set_len(&mut m, layout.device_size)?;
+            (Some(m), Some(guard))
+        }
+        None => (None, None),
+    };
+    if meta.is_none() {
+        files::set_len(&mut data, layout.device_size)?;
+    }
+    let built = (|| {
+        let (d, m) = engines(&data, meta.as_ref(), opts.io, true)?;
+        let mut files_kept = vec![data.try_clone_opened()?];
+        if let Some(m) = meta.as_mut() {
+            files_kept.push(m.try_clone_opened()?);
+        }
+        create(&spec, d, m, provider, vref.clone(), files_kept)
+    })();
+    match built {
+        Ok(vol) => {
+            if let Some(g) = guard.as_mut() {
+                g.disarm();
+            }
+            if let Some(h) = &vref.header {
+                files::sync_parent(h)?;
+            }
+            run(vol, None, opts)
+        }
+        Err(e) => {
+            if meta.is_none() {
+                // Put the file back exactly as it was: nothing was written to the data area.
+                let _ = data.file.set_len(original);
+            }
+            Err(e)
+        }
+    }
+}
+
+fn out_of_place(
+    src_ref: &VolumeRef,
+    out: &VolumeRef,
+    chunk_size: Option<u64>,
+    provider: &dyn KeyProvider,
+    opts: &RunOptions,
+) -> Result<Summary, EngineError> {
+    let src = files::open_existing(&src_ref.path, false)?;
+    let probe = files::probe(&src.file, src.size)?;
+    if !probe.is_plain() {
+        return Err(EngineError::AlreadyEncrypted {
+            path: src_ref.path.clone(),
+            state: probe
+                .newest()
+                .map_or("damaged metadata".into(), |h| h.state.to_string()),
+        });
+    }
+    let src_io = io::from_file(src.try_clone()?, &src.path, opts.io, false)?;
+    if out.path.exists() {
+        let vol = match refuse_or_resume(out, chunk_size, provider, opts, true) {
+            Err(EngineError::NotAVolume { .. }) => {
+                return Err(EngineError::OutputExists(out.path.clone()))
+            }
+            other => other?,
+        };
+        if vol.header.geometry.data_len != src.size {
+            return Err(EngineError::OutputExists(out.path.clone()));
+        }
+        return run(vol, Some(src_io.as_ref()), opts);
+    }
+    let geometry = Geometry::new(src.size, chunk_size.unwrap_or(DEFAULT_CHUNK_SIZE))?;
+    let kind = match out.header {
+        Some(_) => LayoutKind::Detached,
+        None => LayoutKind::Attached,
+    };
+    let spec = NewVolume {
+        geometry,
+        kind,
+        resilience: Resilience::None,
+    };
+    let layout = spec.layout()?;
+    let mut data = files::create_new(&out.path)?;
+    let mut guards = vec![RemoveOnDrop::new(&out.path)];
+    let mut meta = None;
+    if let Some(h) = &out.header {
+        let mut m = files::create_new(h)?;
+        guards.push(RemoveOnDrop::new(h));
+        files::set_len(&mut m, layout.device_size)?;
+        files::set_len(&mut data, src.size)?;
+        meta = Some(m);
+    } else {
+        files::set_len(&mut data, layout.device_size)?;
+    }
+    let (d, m) = engines(&data, meta.as_ref(), opts.io, true)?;
+    let mut kept = vec![data];
+    kept.extend(meta);
+    let vol = create(&spec, d, m, provider, out.clone(), kept)?;
+    files::sync_parent(&out.path)?;
+    guards.iter_mut().for_each(RemoveOnDrop::disarm);
+    run(vol, Some(src_io.as_ref()), opts)
+}
+
+/// The data pass of an encrypt, from the volume's recorded progress to the end.
+fn run(
+    mut vol: Volume,
+    src: Option<&dyn BlockIo>,
+    opts: &RunOptions,
+) -> Result<Summary, EngineError> {
+    let g = vol.header.geometry;
+    let start = vol.header.progress;
+    let resumed_from = (start > 0).then_some(start);
+    let mut nonces = reserve_nonces(&mut vol, g.n_chunks() - start)?;
+    let ring = vol.key_ring();
+    let cipher = WindowCipher {
+        geometry: g,
+        uuid: vol.header.uuid,
+        backend: opts.backend,
+        split: 0,
+        src_below: None,
+        src_above: None,
+        dst: super::common::find(&ring, vol.header.tgt_ver),
+    };
+    let data = vol.data.clone();
+    let (src, sink) = match src {
+        Some(s) => (s, Sink::Device(data.as_ref())),
+        None => (data.as_ref(), Sink::InPlace),
+    };
+    let pool = pool(opts.threads)?;
+    if let Some(p) = &opts.progress {
+        p.begin(g.data_len, g.byte_range(&(0..start)).end);
+    }
+    let pipeline = Pipeline {
+        geometry: g,
+        src,
+        src_tags: None,
+        sink,
+        direct: opts.io == EngineKind::Mmap,
+        fail_on_bad: true,
+        progress: opts.progress.as_deref(),
+        cancel: opts.cancel.as_deref(),
+        pool: &pool,
+    };
+    let first = start / u64::from(g.window_chunks);
+    let stats = pipeline.run(first..g.n_windows(), &cipher, &mut nonces, |done| {
+        write_tags(&vol, done)?;
+        vol.sync_window(done.bytes.clone(), true, done.chunks.clone())?;
+        vol.commit(|h| h.progress = done.chunks.end)
+    })?;
+    if !stats.cancelled {
+        let n = g.n_chunks();
+        vol.commit_both(|h| {
+            h.state = VolumeState::Encrypted;
+            h.operation = Operation::Idle;
+            h.cur_ver = h.tgt_ver;
+            h.progress = n;
+        })?;
+    }
+    if let Some(p) = &opts.progress {
+        p.finish();
+    }
+    Ok(Summary {
+        op: "encrypt",
+        bytes: stats.bytes,
+        chunks: stats.chunks,
+        elapsed: Duration::from_secs_f64(stats.secs),
+        engine: vol.data.kind(),
+        backend: opts.backend,
+        threads: opts.threads,
+        resumed_from,
+        interrupted: stats.cancelled,
+    })
+}
+
+impl Opened {
+    fn try_clone_opened(&self) -> Result<Opened, EngineError> {
+        Ok(Opened {
+            file: self.try_clone()?,
+            path: self.path.clone(),
+            block: self.block,
+            size: self.size,
+        })
+    }
+}

@@ -1,0 +1,70 @@
+//! Where data keys come from: the [`KeyProvider`] seam.
+//!
+//! A provider makes a fresh data key for a volume (returning it in plaintext *and* wrapped)
+//! and unwraps a stored wrapped key. The engine stores only the wrapped form, in a keyslot;
+//! no provider call ever happens on the data path (one per volume open). Implementations:
+//! [`FileKeyProvider`] (a customer-provided key file, like S3 SSE-C) here; the AWS SDK KMS
+//! client and the data-key cache build on the same trait.
+//!
+//! Every data key is bound to an encryption context
+//! `{"volcrypt:volume-uuid": uuid, "volcrypt:key-version": v}` (EBS binds `aws:ebs:id`).
+
+mod context;
+mod file;
+
+pub use context::{format_uuid as context_uuid, KeyContext};
+pub use file::FileKeyProvider;
+
+use crate::crypto::DataKey;
+use crate::format::KeyKind;
+
+/// A data key in wrapped form, as stored in a keyslot.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WrappedKey {
+    /// Who wrapped it.
+    pub kind: KeyKind,
+    /// The wrapping key's id: a KMS key ARN, or `keyfile:` plus a salted fingerprint.
+    pub key_id: String,
+    /// The ciphertext blob.
+    pub blob: Vec<u8>,
+}
+
+/// Errors from key providers.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum KeyError {
+    /// The key file could not be read or has the wrong shape.
+    #[error("key file {path}: {reason}")]
+    KeyFile {
+        /// The path.
+        path: std::path::PathBuf,
+        /// What is wrong.
+        reason: String,
+    },
+    /// The supplied key is not the one this volume was encrypted with.
+    #[error("wrong key: {0}")]
+    WrongKey(String),
+    /// The volume's key is held by a kind of provider that was not supplied.
+    #[error("this volume's key is wrapped by {needed}, but {given} was given")]
+    ProviderMismatch {
+        /// What the volume needs.
+        needed: String,
+        /// What the user gave.
+        given: String,
+    },
+    /// A cryptographic primitive failed (RNG, key schedule).
+    #[error("key operation failed: {0}")]
+    Crypto(#[from] crate::crypto::CryptoError),
+}
+
+/// A source of data keys.
+pub trait KeyProvider: Send + Sync {
+    /// A short description for messages ("key file ./k.bin").
+    fn describe(&self) -> String;
+
+    /// Makes a new data key for `ctx`, returned in plaintext and wrapped.
+    fn generate(&self, ctx: &KeyContext) -> Result<(DataKey, WrappedKey), KeyError>;
+
+    /// Unwraps `wrapped`, which must have been made for `ctx`.
+    fn unwrap(&self, wrapped: &WrappedKey, ctx: &KeyContext) -> Result<DataKey, KeyError>;
+}
