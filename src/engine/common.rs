@@ -53,6 +53,25 @@ pub(crate) fn read_cipher<'k>(
     }
 }
 
+/// Refuses to read an unfinished out-of-place output: its chunks above the progress mark were
+/// never written, so they are neither plaintext nor ciphertext of anything.
+pub(crate) fn check_readable(vol: &Volume, op: &'static str) -> Result<(), EngineError> {
+    let h = &vol.header;
+    if h.state == VolumeState::Encrypting && h.out_of_place {
+        return Err(EngineError::BadState {
+            op,
+            path: vol.vref.path.clone(),
+            reason: format!(
+                "it is an unfinished out-of-place encrypt ({} of {} chunks written); run the \
+                 same `volcrypt encrypt SRC --output OUT` again to finish it",
+                h.progress,
+                h.geometry.n_chunks()
+            ),
+        });
+    }
+    Ok(())
+}
+
 /// Writes the new tag entries of a finished window into the tag table.
 pub(crate) fn write_tags(vol: &Volume, done: &Done) -> Result<(), EngineError> {
     if done.tags.is_empty() {

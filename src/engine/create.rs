@@ -19,6 +19,8 @@ pub(crate) struct NewVolume {
     pub geometry: Geometry,
     pub kind: LayoutKind,
     pub resilience: Resilience,
+    /// Set for the output of an out-of-place encrypt: identifies its source.
+    pub source_id: Option<[u8; 32]>,
 }
 
 impl NewVolume {
@@ -84,6 +86,8 @@ pub(crate) fn create(
         nonce_hwm: 0,
         created: t,
         updated: t,
+        out_of_place: spec.source_id.is_some(),
+        source_id: spec.source_id.unwrap_or([0; 32]),
         keyslots,
     };
     let mut vol = Volume::from_parts(data, meta, header, vec![keys], vref, files);

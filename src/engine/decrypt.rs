@@ -56,7 +56,13 @@ fn in_place(
     provider: &dyn KeyProvider,
     opts: &RunOptions,
 ) -> Result<Summary, EngineError> {
-    let mut vol = Volume::open(vref, true, opts.io, provider)?;
+    let vol = Volume::open(vref, true, opts.io, provider)?;
+    run(vol, opts)
+}
+
+/// Decrypts an open volume in place, from its recorded progress.
+pub(crate) fn run(mut vol: Volume, opts: &RunOptions) -> Result<Summary, EngineError> {
+    let vref = vol.vref.clone();
     let h = &vol.header;
     let n = h.geometry.n_chunks();
     let resumed = match (h.state, h.operation) {
@@ -143,10 +149,20 @@ fn finish_in_place(
     meta: std::sync::Arc<dyn io::BlockIo>,
 ) -> Result<(), EngineError> {
     data.sync()?;
+    drop(meta);
+    if vol.files.is_empty() {
+        // Raw devices cannot shrink: record that the data is plain and keep the metadata.
+        let mut vol = vol;
+        vol.commit_both(|h| {
+            h.state = VolumeState::Plain;
+            h.operation = Operation::Idle;
+        })?;
+        return Ok(());
+    }
     let layout = vol.header.layout;
     let data_len = vol.header.geometry.data_len;
     let vref = vol.vref.clone();
-    drop((data, meta));
+    drop(data);
     let files = vol.into_files();
     match layout.kind {
         LayoutKind::Attached => {
@@ -186,6 +202,7 @@ fn out_of_place(
         return Err(EngineError::OutputExists(out.to_owned()));
     }
     let vol = Volume::open(vref, false, opts.io, provider)?;
+    super::common::check_readable(&vol, "decrypt")?;
     let g = vol.header.geometry;
     let tmp = partial_path(out);
     // A leftover from an interrupted run of ours holds nothing worth keeping.

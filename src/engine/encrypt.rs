@@ -40,18 +40,16 @@ pub fn encrypt(
     }
 }
 
-fn refuse_or_resume(
-    vref: &VolumeRef,
+/// Checks that `vol` is an interrupted encrypt that may be resumed with these parameters.
+pub(crate) fn check_resume(
+    vol: &Volume,
     chunk_size: Option<u64>,
-    provider: &dyn KeyProvider,
     opts: &RunOptions,
-    write: bool,
-) -> Result<Volume, EngineError> {
-    let vol = Volume::open(vref, write, opts.io, provider)?;
+) -> Result<(), EngineError> {
     let h = &vol.header;
     if h.state != VolumeState::Encrypting || h.operation != Operation::Encrypt {
         return Err(EngineError::AlreadyEncrypted {
-            path: vref.path.clone(),
+            path: vol.vref.path.clone(),
             state: h.state.to_string(),
         });
     }
@@ -59,7 +57,7 @@ fn refuse_or_resume(
         if c != h.geometry.chunk_size() {
             return Err(EngineError::Invalid(format!(
                 "cannot resume: the interrupted encrypt of {} uses chunk size {}, not {c}",
-                vref.path.display(),
+                vol.vref.path.display(),
                 h.geometry.chunk_size()
             )));
         }
@@ -70,6 +68,18 @@ fn refuse_or_resume(
             h.resilience, opts.resilience
         )));
     }
+    Ok(())
+}
+
+fn refuse_or_resume(
+    vref: &VolumeRef,
+    chunk_size: Option<u64>,
+    provider: &dyn KeyProvider,
+    opts: &RunOptions,
+    write: bool,
+) -> Result<Volume, EngineError> {
+    let vol = Volume::open(vref, write, opts.io, provider)?;
+    check_resume(&vol, chunk_size, opts)?;
     Ok(vol)
 }
 
@@ -113,6 +123,7 @@ fn in_place(
         geometry,
         kind,
         resilience: opts.resilience,
+        source_id: None,
     };
     let layout = spec.layout()?;
     let original = data.size;
@@ -176,13 +187,23 @@ fn out_of_place(
     let src_io = io::from_file(src.try_clone()?, &src.path, opts.io, false)?;
     if out.path.exists() {
         let vol = match refuse_or_resume(out, chunk_size, provider, opts, true) {
-            Err(EngineError::NotAVolume { .. }) => {
+            // Only an interrupted encrypt may be continued; anything else is in the way.
+            Err(EngineError::NotAVolume { .. } | EngineError::AlreadyEncrypted { .. }) => {
                 return Err(EngineError::OutputExists(out.path.clone()))
             }
             other => other?,
         };
-        if vol.header.geometry.data_len != src.size {
+        if !vol.header.out_of_place {
             return Err(EngineError::OutputExists(out.path.clone()));
+        }
+        if vol.header.source_id != source_id(&src)? {
+            return Err(EngineError::Invalid(format!(
+                "cannot resume the encrypt into {}: {} is not the source it started from \
+                 (path, size or modification time differ); remove {} to start over",
+                out.path.display(),
+                src_ref.path.display(),
+                out.path.display()
+            )));
         }
         return run(vol, Some(src_io.as_ref()), opts);
     }
@@ -195,6 +216,7 @@ fn out_of_place(
         geometry,
         kind,
         resilience: Resilience::None,
+        source_id: Some(source_id(&src)?),
     };
     let layout = spec.layout()?;
     let mut data = files::create_new(&out.path)?;
@@ -219,7 +241,7 @@ fn out_of_place(
 }
 
 /// The data pass of an encrypt, from the volume's recorded progress to the end.
-fn run(
+pub(crate) fn run(
     mut vol: Volume,
     src: Option<&dyn BlockIo>,
     opts: &RunOptions,
@@ -271,6 +293,8 @@ fn run(
             h.operation = Operation::Idle;
             h.cur_ver = h.tgt_ver;
             h.progress = n;
+            h.out_of_place = false;
+            h.source_id = [0; 32];
         })?;
     }
     if let Some(p) = &opts.progress {
@@ -287,6 +311,28 @@ fn run(
         resumed_from,
         interrupted: stats.cancelled,
     })
+}
+
+/// Identifies the source of an out-of-place encrypt: SHA-256 over its canonical path,
+/// device and inode, size and modification time. A resume from anything else is refused.
+fn source_id(src: &Opened) -> Result<[u8; 32], EngineError> {
+    use std::os::unix::ffi::OsStrExt;
+    use std::os::unix::fs::MetadataExt;
+    let path = std::fs::canonicalize(&src.path).map_err(EngineError::path(&src.path))?;
+    let m = src.file.metadata().map_err(EngineError::path(&src.path))?;
+    let mut h = crate::crypto::Sha256::default();
+    h.update(b"volcrypt source v1\0");
+    h.update(path.as_os_str().as_bytes());
+    for v in [
+        m.dev(),
+        m.ino(),
+        src.size,
+        m.mtime() as u64,
+        m.mtime_nsec() as u64,
+    ] {
+        h.update(&v.to_le_bytes());
+    }
+    Ok(h.finish())
 }
 
 impl Opened {

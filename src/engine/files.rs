@@ -170,6 +170,26 @@ impl Probe {
 
 /// Reads and parses both header slots of a metadata device of `size` bytes.
 pub(crate) fn probe(file: &File, size: u64) -> Result<Probe, EngineError> {
+    probe_with(size, |buf, off| {
+        file.read_exact_at(buf, off)
+            .map_err(|source| io::IoError::Io {
+                op: "read",
+                offset: off,
+                len: HEADER_LEN,
+                source,
+            })
+    })
+}
+
+/// Like [`probe`], through an engine handle.
+pub(crate) fn probe_dev(dev: &dyn io::BlockIo) -> Result<Probe, EngineError> {
+    probe_with(dev.len(), |buf, off| dev.read_at(buf, off))
+}
+
+fn probe_with(
+    size: u64,
+    read: impl Fn(&mut [u8], u64) -> Result<(), io::IoError>,
+) -> Result<Probe, EngineError> {
     let mut probe = Probe {
         found: Vec::new(),
         failures: Vec::new(),
@@ -186,13 +206,7 @@ pub(crate) fn probe(file: &File, size: u64) -> Result<Probe, EngineError> {
     };
     for (slot, off) in [(Slot::A, a), (Slot::B, b)] {
         let mut buf = vec![0u8; HEADER_LEN];
-        file.read_exact_at(&mut buf, off)
-            .map_err(|source| io::IoError::Io {
-                op: "read",
-                offset: off,
-                len: HEADER_LEN,
-                source,
-            })?;
+        read(&mut buf, off)?;
         match Header::decode(&buf, slot) {
             Ok(h) if h.peek().layout.device_size == size => probe.found.push(h),
             Ok(h) => probe.failures.push((
@@ -203,11 +217,29 @@ pub(crate) fn probe(file: &File, size: u64) -> Result<Probe, EngineError> {
                     have: size,
                 },
             )),
-            Err(e) => probe.failures.push((slot, e)),
+            Err(e) => probe
+                .failures
+                .push((slot, misplaced(&buf, slot, size).unwrap_or(e))),
         }
     }
     probe
         .found
         .sort_by_key(|h| std::cmp::Reverse(h.peek().seqno));
     Ok(probe)
+}
+
+/// A slot that parses only as the *other* slot holds a header 4 KiB away from where it
+/// belongs: the device was truncated or extended after the header was written. Says so,
+/// instead of the puzzling "header found in the wrong slot".
+fn misplaced(buf: &[u8], slot: Slot, size: u64) -> Option<FormatError> {
+    let other = slot.other();
+    let h = Header::decode(buf, other).ok()?;
+    let need = h.peek().layout.device_size;
+    Some(FormatError::BadField {
+        field: "device size",
+        reason: format!(
+            "header {other} of a {need}-byte volume sits where header {slot} belongs, on a \
+             device of {size} bytes: the volume was truncated or extended"
+        ),
+    })
 }

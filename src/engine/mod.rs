@@ -16,6 +16,7 @@ mod error;
 mod files;
 mod info;
 mod pipeline;
+pub mod raw;
 mod read;
 mod volume;
 

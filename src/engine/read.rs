@@ -53,6 +53,7 @@ fn run(
     fail_on_bad: bool,
     opts: &RunOptions,
 ) -> Result<(Summary, Vec<u64>), EngineError> {
+    super::common::check_readable(vol, op)?;
     let g = vol.header.geometry;
     let ring = vol.key_ring();
     let cipher = read_cipher(vol, &ring, opts);
@@ -101,8 +102,13 @@ pub fn verify(
     opts: &RunOptions,
 ) -> Result<VerifyReport, EngineError> {
     let vol = Volume::open(vref, false, opts.io, provider)?;
-    let (summary, bad) = run("verify", &vol, Sink::Discard, false, opts)?;
-    let plaintext = plaintext_chunks(&vol);
+    verify_vol(&vol, opts)
+}
+
+/// Verifies an open volume.
+pub(crate) fn verify_vol(vol: &Volume, opts: &RunOptions) -> Result<VerifyReport, EngineError> {
+    let (summary, bad) = run("verify", vol, Sink::Discard, false, opts)?;
+    let plaintext = plaintext_chunks(vol);
     let chunks = vol.header.geometry.n_chunks();
     Ok(VerifyReport {
         chunks,

@@ -25,7 +25,8 @@ pub(crate) struct Volume {
     /// Header slots that failed to parse or authenticate (reported by `verify`).
     pub bad_slots: Vec<(Slot, String)>,
     keys: Arc<Vec<VolumeKeys>>,
-    files: Vec<Opened>,
+    /// The open, locked files behind the engines (empty for raw devices).
+    pub files: Vec<Opened>,
 }
 
 pub(crate) fn now() -> u64 {
@@ -75,8 +76,8 @@ pub(crate) fn open_devices(
     Ok((data, meta))
 }
 
-fn not_a_volume(vref: &VolumeRef, probe: &Probe) -> EngineError {
-    let path = vref.header.clone().unwrap_or_else(|| vref.path.clone());
+fn not_a_volume(path: &std::path::Path, probe: &Probe) -> EngineError {
+    let path = path.to_owned();
     let reason = if probe.is_plain() {
         "no volcrypt header at its end; if it was one, it may be truncated".to_owned()
     } else {
@@ -113,10 +114,26 @@ impl Volume {
         provider: &dyn KeyProvider,
     ) -> Result<Volume, EngineError> {
         let (data, meta) = open_devices(vref, write)?;
-        let meta_file = meta.as_ref().unwrap_or(&data);
-        let probe = files::probe(&meta_file.file, meta_file.size)?;
+        let (d, m) = engines(&data, meta.as_ref(), kind, write)?;
+        let label = vref.header.clone().unwrap_or_else(|| vref.path.clone());
+        let mut vol = Self::open_on(d, m, provider, vref.clone(), &label)?;
+        check_sizes(vref, &vol.header, &data)?;
+        vol.files.push(data);
+        vol.files.extend(meta);
+        Ok(vol)
+    }
+
+    /// Authenticates the volume on already open devices. `label` names it in errors.
+    pub fn open_on(
+        d: Arc<dyn BlockIo>,
+        m: Arc<dyn BlockIo>,
+        provider: &dyn KeyProvider,
+        vref: VolumeRef,
+        label: &std::path::Path,
+    ) -> Result<Volume, EngineError> {
+        let probe = files::probe_dev(m.as_ref())?;
         if probe.found.is_empty() {
-            return Err(not_a_volume(vref, &probe));
+            return Err(not_a_volume(label, &probe));
         }
         let mut bad_slots: Vec<(Slot, String)> = probe
             .failures
@@ -148,10 +165,14 @@ impl Volume {
                 Err(e) => bad_slots.push((h.slot, e.to_string())),
             }
         }
-        let header = chosen.ok_or_else(|| {
-            EngineError::HeaderAuth(vref.header.clone().unwrap_or_else(|| vref.path.clone()))
-        })?;
-        check_sizes(vref, &header, &data)?;
+        let header: Header = chosen.ok_or_else(|| EngineError::HeaderAuth(label.to_owned()))?;
+        if d.len() < header.geometry.data_len {
+            return Err(EngineError::Truncated {
+                path: vref.path.clone(),
+                expected: header.geometry.data_len,
+                actual: d.len(),
+            });
+        }
         // Unlock every key version the data may be under.
         let mut keys = Vec::new();
         for ver in [header.cur_ver, header.tgt_ver] {
@@ -166,17 +187,14 @@ impl Volume {
                 None => keys.push(unlock(provider, ks, &header.uuid)?),
             }
         }
-        let (d, m) = engines(&data, meta.as_ref(), kind, write)?;
-        let mut files = vec![data];
-        files.extend(meta);
         Ok(Volume {
             data: d,
             meta: m,
             header,
-            vref: vref.clone(),
+            vref,
             bad_slots,
             keys: Arc::new(keys),
-            files,
+            files: Vec::new(),
         })
     }
 

@@ -2,7 +2,7 @@
 //!
 //! ```text
 //! 0     [8]   magic "VOLCRYPT"            96    u8    frozen operation
-//! 8     u16   format version (1)          97    u8    flags (reserved, 0)
+//! 8     u16   format version (1)          97    u8    flags (bit 0: out-of-place output)
 //! 10    u8    slot (0 = A, 1 = B)         98    [6]   reserved
 //! 11    u8    layout (0 attached, 1 det.) 104   u64   meta_off
 //! 12    u32   header length (4096)        112   u64   journal_off
@@ -13,7 +13,8 @@
 //! 56    u8    chunk_log2                  152   u64   hdr_b_off
 //! 57    u8    group_log2                  160   u64   created (unix s)
 //! 58    u8    state                       168   u64   updated (unix s)
-//! 59    u8    resilience                  176   [80]  reserved
+//! 59    u8    resilience                  176   [32]  source id (out-of-place encrypt)
+//!                                         208   [48]  reserved
 //! 60    u32   window_chunks               256   4 x 880 keyslots
 //! 64    u32   cur_ver                     3776  [280] reserved
 //! 68    u32   tgt_ver                     4056  u32   CRC32C of bytes 0..4056
@@ -156,6 +157,12 @@ pub struct Header {
     pub created: u64,
     /// Last update time (unix seconds).
     pub updated: u64,
+    /// This volume is the output of an out-of-place encrypt still in progress: chunks at or
+    /// above `progress` have not been copied yet (they are not the source's plaintext).
+    pub out_of_place: bool,
+    /// Identity of that encrypt's source (SHA-256 of path, size and modification time), so a
+    /// resume from a different source is refused. Zero otherwise.
+    pub source_id: [u8; 32],
     /// Wrapped data keys.
     pub keyslots: [Keyslot; KEYSLOTS],
 }
@@ -270,6 +277,8 @@ impl Header {
         w.u64(80, self.journal_seq_applied);
         w.u64(88, self.nonce_hwm);
         w.u8(96, self.operation.to_byte());
+        w.u8(97, u8::from(self.out_of_place));
+        w.put(176, &self.source_id);
         let offs = [
             l.meta_off,
             l.journal_off,
@@ -326,8 +335,15 @@ impl Header {
             1 => LayoutKind::Detached,
             k => return Err(FormatError::field("layout", format!("unknown layout {k}"))),
         };
-        r.zeros(97, 7, "header flags")?;
-        r.zeros(176, 80, "header")?;
+        let flags = r.u8(97)?;
+        if flags > 1 {
+            return Err(FormatError::field(
+                "header flags",
+                format!("unknown flags {flags:#x}"),
+            ));
+        }
+        r.zeros(98, 6, "header")?;
+        r.zeros(208, 48, "header")?;
         r.zeros(3776, CRC_OFF - 3776, "header")?;
         r.zeros(CRC_OFF + 4, 4, "header")?;
         let geometry = Geometry {
@@ -367,6 +383,8 @@ impl Header {
             nonce_hwm: r.u64(88)?,
             created: r.u64(160)?,
             updated: r.u64(168)?,
+            out_of_place: flags & 1 == 1,
+            source_id: r.array(176)?,
             keyslots,
         };
         header.validate()?;

@@ -81,6 +81,8 @@ fn header(kind: LayoutKind, slot: Slot) -> Header {
         nonce_hwm: 1 << 24,
         created: 1_700_000_000,
         updated: 1_700_000_321,
+        out_of_place: false,
+        source_id: [0; 32],
         keyslots,
     }
 }
@@ -441,8 +443,9 @@ fn decode_rejects_inconsistent_fields_even_with_a_good_crc() {
     let cases: Vec<(&str, usize, Vec<u8>)> = vec![
         ("layout", 11, vec![2]),
         ("header length", 12, 4095u32.to_le_bytes().to_vec()),
-        ("header flags", 97, vec![1]),
-        ("header", 176, vec![1]),
+        ("header flags", 97, vec![2]),
+        ("header", 98, vec![1]),
+        ("header", 208, vec![1]),
         ("header", 3776, vec![1]),
         ("header", CRC_OFF - 1, vec![1]),
         ("VolumeState", 58, vec![5]),

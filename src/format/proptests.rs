@@ -64,6 +64,8 @@ fn sample_header(slot: Slot) -> Header {
         nonce_hwm: 1 << 24,
         created: 1_700_000_000,
         updated: 1_700_000_100,
+        out_of_place: false,
+        source_id: [0; 32],
         keyslots,
     }
 }
@@ -262,6 +264,8 @@ fn any_header() -> impl Strategy<Value = Header> {
                 nonce_hwm: times.1,
                 created: times.2,
                 updated: times.3,
+                out_of_place: false,
+                source_id: [0; 32],
                 keyslots,
             }
         },

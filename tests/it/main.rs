@@ -1,2 +1,9 @@
 //! Integration tests: one binary (see DESIGN.md §10).
 #![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
+
+mod blockdev;
+mod cli;
+mod raw;
+mod roundtrip;
+mod tamper;
+mod util;
