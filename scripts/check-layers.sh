@@ -8,9 +8,11 @@ declare -A allowed=(
   [crypto]=""
   [io]=""
   [format]="crypto"
-  [keys]="crypto format"
+  [keys]="crypto format kms"
+  [kms]="crypto"
+  [bench]="crypto kms"
   [engine]="crypto format io keys"
-  [cli]="crypto format io keys engine"
+  [cli]="crypto format io keys engine kms bench"
 )
 
 fail=0

@@ -11,15 +11,19 @@
 //! io          BlockIo engines: mmap, pread, mem, null (only module with `unsafe`)
 //! format      on-disk format v1: header A/B, keyslots, tag table, geometry, AAD (pure)
 //! keys        KeyProvider: customer key files; KMS later
+//! kms         AWS KMS JSON wire types; the local KMS server (uses crypto only)
 //! engine      windows, pipeline, volume open/commit, encrypt/decrypt/verify/cat/info
+//! bench       load generators (`volcrypt bench kms`) and latency reports (uses kms, crypto)
 //! cli         clap arguments, validation, progress, dispatch (anyhow lives only here)
 //! ```
 #![deny(unsafe_code)]
 #![warn(missing_docs)]
 
+pub mod bench;
 pub mod cli;
 pub mod crypto;
 pub mod engine;
 pub mod format;
 pub mod io;
 pub mod keys;
+pub mod kms;

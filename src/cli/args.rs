@@ -38,6 +38,12 @@ pub enum Command {
     Cat(ReadArgs),
     /// Demo: create a scratch volume, encrypt, verify and decrypt it, print throughput.
     Demo(DemoArgs),
+    /// The local KMS server (AWS KMS JSON protocol) and its audit log.
+    #[command(subcommand)]
+    Kms(super::kms::KmsCommand),
+    /// Benchmarks: `bench kms` load-tests a KMS endpoint (req/s, latency percentiles).
+    #[command(subcommand)]
+    Bench(super::bench::BenchCommand),
 }
 
 /// Where the volume is.

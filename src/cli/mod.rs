@@ -5,7 +5,9 @@
 //! printed once, at the top, with their cause chain.
 
 mod args;
+mod bench;
 mod demo;
+mod kms;
 mod progress;
 
 pub use args::{parse_chunk_size, parse_size, Cli, Command};
@@ -131,6 +133,8 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Cat(a) => cat(&a, quiet),
         Command::Info(a) => info(&a),
         Command::Demo(a) => demo::run(&a, quiet),
+        Command::Kms(c) => kms::run(&c),
+        Command::Bench(c) => bench::run(&c, quiet),
     }
 }
 

@@ -5,15 +5,26 @@
 //! did not authenticate, never why (wrong key, flipped bit, wrong nonce and wrong AAD all look
 //! the same), as ring's `Unspecified` and age's "decryption error" do.
 
+mod asym;
 mod backend;
 mod chunk;
+mod kdf;
+mod mac;
 mod nonce;
 mod schedule;
 mod secret;
 mod wrap;
 
+#[cfg(test)]
+pub(crate) use asym::cached_test_key as cached_asym_test_key;
+pub use asym::{
+    max_oaep_plaintext_len, oaep_encrypt, verify_signature, AsymKeySpec, AsymPrivateKey,
+    MessageKind, OaepHash, SignatureAlgorithm,
+};
 pub use backend::Backend;
 pub use chunk::ChunkKey;
+pub use kdf::{derive_key, hkdf_sha256, HKDF_SHA256_MAX_LEN};
+pub use mac::{generate_mac_key, mac, verify_mac, MacAlgorithm};
 pub use nonce::{chunk_nonce, NonceCounter, NONCE_RESERVATION};
 pub use schedule::{MetaKey, VolumeKeys};
 pub use secret::{DataKey, SecretBytes};

@@ -3,6 +3,8 @@
 
 mod blockdev;
 mod cli;
+mod kms_sdk;
+mod kms_server;
 mod raw;
 mod roundtrip;
 mod tamper;

@@ -1,0 +1,17 @@
+#!/usr/bin/env bash
+# The boto3 conformance suite for the local KMS server (`volcrypt kms serve`), alone:
+#   scripts/kms-conformance.sh [PYTEST ARGS...]     e.g.  scripts/kms-conformance.sh -k rotation -x
+# Creates .venv (python3 -m venv) if it is missing and installs tests/kms/requirements.txt into
+# it, then runs pytest on tests/kms. The suite's conftest builds target/debug/volcrypt with
+# `cargo build --quiet` (set VOLCRYPT_SKIP_BUILD=1 to skip that, or VOLCRYPT_BIN=PATH to test
+# another binary). Every server it starts listens on 127.0.0.1 only.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+if [ ! -x .venv/bin/python ]; then
+  python3 -m venv .venv
+fi
+.venv/bin/python -m pip install -q --disable-pip-version-check -r tests/kms/requirements.txt
+# No __pycache__ or .pytest_cache in the work tree.
+export PYTHONDONTWRITEBYTECODE=1
+exec .venv/bin/python -m pytest -q -p no:cacheprovider tests/kms "$@"
