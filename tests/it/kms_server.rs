@@ -354,3 +354,43 @@ fn no_key_material_or_plaintext_on_disk_and_an_audit_of_every_request() {
         .iter()
         .all(|e| e.key_arn.as_deref() == Some(key.as_str())));
 }
+
+/// Every error is JSON with a request id, even one raised before authentication or parsing:
+/// an oversized body, an unsigned request, an unknown operation.
+#[test]
+fn transport_errors_are_json_with_a_request_id() {
+    use std::io::{Read, Write};
+    let dir = tempfile::tempdir().unwrap();
+    let server = start(config(dir.path())).unwrap();
+    let ask = |body: &[u8], target: &str| -> (u16, String, Value) {
+        let mut s = std::net::TcpStream::connect(server.addr).unwrap();
+        let head = format!(
+            "POST / HTTP/1.1\r\nHost: {}\r\nContent-Type: application/x-amz-json-1.1\r\n\
+             X-Amz-Target: {target}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+            server.addr,
+            body.len()
+        );
+        s.write_all(head.as_bytes()).unwrap();
+        // The server may answer before reading the whole body; ignore a reset mid-write.
+        let _ = s.write_all(body);
+        let mut raw = Vec::new();
+        let _ = s.read_to_end(&mut raw);
+        let text = String::from_utf8_lossy(&raw).into_owned();
+        let (head, body) = text.split_once("\r\n\r\n").unwrap();
+        let status: u16 = head.split(' ').nth(1).unwrap().parse().unwrap();
+        let rid = head
+            .lines()
+            .find_map(|l| l.to_ascii_lowercase().strip_prefix("x-amzn-requestid: ").map(str::to_owned))
+            .unwrap_or_default();
+        (status, rid, serde_json::from_str(body).unwrap_or(Value::Null))
+    };
+    let (status, rid, body) = ask(&vec![b'x'; 2 << 20], "TrentService.ListKeys");
+    assert_eq!(status, 413);
+    assert!(!rid.is_empty());
+    assert_eq!(body["__type"], "SerializationException");
+    let (status, rid, body) = ask(b"{}", "TrentService.ListKeys");
+    assert!(status == 400 || status == 403, "{status}");
+    assert!(!rid.is_empty());
+    assert_eq!(body["__type"], "MissingAuthenticationTokenException");
+    drop(server);
+}

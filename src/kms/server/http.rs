@@ -24,6 +24,9 @@ use super::tls::{self, ServerTls};
 use crate::crypto::random_bytes;
 use crate::kms::wire::{KmsError, Operation, CONTENT_TYPE};
 
+/// The largest request body accepted (a 32 KiB policy or a 6 KiB blob fit many times over).
+const MAX_BODY: usize = 1 << 20;
+
 fn request_id() -> String {
     let mut u = [0u8; 16];
     // An all-zero id on RNG failure is still a valid (if unhelpful) request id.
@@ -76,9 +79,22 @@ async fn handle(
     method: Method,
     uri: Uri,
     headers: HeaderMap,
-    body: Bytes,
+    body: axum::body::Body,
 ) -> Response {
     let rid = request_id();
+    // Read the body ourselves: axum's own rejection would be a plain-text answer, and every
+    // error of this server is JSON with a request id.
+    let body: Bytes = match axum::body::to_bytes(body, MAX_BODY).await {
+        Ok(b) => b,
+        Err(_) => {
+            return error_reply(
+                "SerializationException",
+                413,
+                &format!("request body larger than {MAX_BODY} bytes or unreadable"),
+                &rid,
+            )
+        }
+    };
     let list: Vec<(String, String)> = headers
         .iter()
         .map(|(k, v)| {
