@@ -380,9 +380,17 @@ fn transport_errors_are_json_with_a_request_id() {
         let status: u16 = head.split(' ').nth(1).unwrap().parse().unwrap();
         let rid = head
             .lines()
-            .find_map(|l| l.to_ascii_lowercase().strip_prefix("x-amzn-requestid: ").map(str::to_owned))
+            .find_map(|l| {
+                l.to_ascii_lowercase()
+                    .strip_prefix("x-amzn-requestid: ")
+                    .map(str::to_owned)
+            })
             .unwrap_or_default();
-        (status, rid, serde_json::from_str(body).unwrap_or(Value::Null))
+        (
+            status,
+            rid,
+            serde_json::from_str(body).unwrap_or(Value::Null),
+        )
     };
     let (status, rid, body) = ask(&vec![b'x'; 2 << 20], "TrentService.ListKeys");
     assert_eq!(status, 413);

@@ -1,5 +1,6 @@
 //! Key records to and from the JSON documents the keystore seals. Secrets appear only inside
 //! the sealed document (base64 of each material's exported secret), never in plain storage.
+//! Enum members are stored as their AWS names (the wire enums' serde form).
 
 use std::collections::BTreeMap;
 
@@ -8,14 +9,17 @@ use serde::{Deserialize, Serialize};
 use zeroize::Zeroizing;
 
 use super::blob::{KeyUuid, MaterialId};
-use super::model::{KeyMaterial, KeyRecord, RotationSettings, WireEnum};
+use super::model::{
+    KeyManager, KeyMaterial, KeyRecord, KeySpec, KeyState, KeyUsage, Origin, RotationSettings,
+    RotationType,
+};
 use super::store::StoreError;
 
 #[derive(Serialize, Deserialize)]
 struct StoredMaterial {
     id: String,
     created: u64,
-    rotation: Option<String>,
+    rotation: Option<RotationType>,
     secret_b64: String,
 }
 
@@ -26,11 +30,11 @@ struct StoredKey {
     account: String,
     region: String,
     description: String,
-    spec: String,
-    usage: String,
-    state: String,
-    manager: String,
-    origin: String,
+    spec: KeySpec,
+    usage: KeyUsage,
+    state: KeyState,
+    manager: KeyManager,
+    origin: Origin,
     created: u64,
     deletion_date: Option<u64>,
     pending_window_days: Option<u32>,
@@ -48,10 +52,6 @@ fn bad(what: &str) -> StoreError {
     StoreError::Record(format!("invalid {what}"))
 }
 
-fn parse<E: WireEnum>(s: &str, what: &str) -> Result<E, StoreError> {
-    E::parse(s).ok_or_else(|| bad(what))
-}
-
 /// Encodes `rec` (secrets included) as the JSON document to seal.
 pub(crate) fn encode(rec: &KeyRecord) -> Result<Zeroizing<Vec<u8>>, StoreError> {
     let b64 = base64::engine::general_purpose::STANDARD;
@@ -61,7 +61,7 @@ pub(crate) fn encode(rec: &KeyRecord) -> Result<Zeroizing<Vec<u8>>, StoreError> 
         .map(|m| StoredMaterial {
             id: m.id.to_hex(),
             created: m.created,
-            rotation: m.rotation.map(|r| r.as_str().to_owned()),
+            rotation: m.rotation,
             secret_b64: b64.encode(m.export_secret().expose()),
         })
         .collect();
@@ -71,11 +71,11 @@ pub(crate) fn encode(rec: &KeyRecord) -> Result<Zeroizing<Vec<u8>>, StoreError> 
         account: rec.account.clone(),
         region: rec.region.clone(),
         description: rec.description.clone(),
-        spec: rec.spec.as_str().into(),
-        usage: rec.usage.as_str().into(),
-        state: rec.state.as_str().into(),
-        manager: rec.manager.as_str().into(),
-        origin: rec.origin.as_str().into(),
+        spec: rec.spec,
+        usage: rec.usage,
+        state: rec.state,
+        manager: rec.manager,
+        origin: rec.origin,
         created: rec.created,
         deletion_date: rec.deletion_date,
         pending_window_days: rec.pending_window_days,
@@ -101,17 +101,12 @@ pub(crate) fn decode(json: &[u8]) -> Result<KeyRecord, StoreError> {
     let b64 = base64::engine::general_purpose::STANDARD;
     let doc: StoredKey =
         serde_json::from_slice(json).map_err(|e| StoreError::Record(e.to_string()))?;
-    let spec = parse(&doc.spec, "key spec")?;
     let mut materials = Vec::with_capacity(doc.materials.len());
     for m in &doc.materials {
         let secret = Zeroizing::new(b64.decode(&m.secret_b64).map_err(|_| bad("material"))?);
         let id: MaterialId = m.id.parse().map_err(|_| bad("material id"))?;
-        let rotation = match &m.rotation {
-            Some(r) => Some(parse(r, "rotation type")?),
-            None => None,
-        };
         materials.push(
-            KeyMaterial::import(spec, id, m.created, rotation, &secret)
+            KeyMaterial::import(doc.spec, id, m.created, m.rotation, &secret)
                 .map_err(|_| bad("material secret"))?,
         );
     }
@@ -122,11 +117,11 @@ pub(crate) fn decode(json: &[u8]) -> Result<KeyRecord, StoreError> {
         account: doc.account,
         region: doc.region,
         description: doc.description,
-        spec,
-        usage: parse(&doc.usage, "key usage")?,
-        state: parse(&doc.state, "key state")?,
-        manager: parse(&doc.manager, "key manager")?,
-        origin: parse(&doc.origin, "origin")?,
+        spec: doc.spec,
+        usage: doc.usage,
+        state: doc.state,
+        manager: doc.manager,
+        origin: doc.origin,
         created: doc.created,
         deletion_date: doc.deletion_date,
         pending_window_days: doc.pending_window_days,
@@ -141,4 +136,43 @@ pub(crate) fn decode(json: &[u8]) -> Result<KeyRecord, StoreError> {
         tags: doc.tags,
         policy: doc.policy,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::kms::server::model::NewKey;
+
+    #[test]
+    fn enums_are_stored_as_aws_names_and_read_back() {
+        let new = NewKey {
+            account: "111122223333".to_owned(),
+            region: "us-east-1".to_owned(),
+            spec: KeySpec::SymmetricDefault,
+            usage: None,
+            description: "d".to_owned(),
+            manager: KeyManager::Customer,
+            policy: "{}".to_owned(),
+            tags: BTreeMap::new(),
+        };
+        let mut rec = KeyRecord::create(new, 0).unwrap();
+        rec.rotate_on_demand("arn:aws:iam::111122223333:root", 1)
+            .unwrap();
+        let json = encode(&rec).unwrap();
+        let v: serde_json::Value = serde_json::from_slice(&json).unwrap();
+        assert_eq!(v["spec"], "SYMMETRIC_DEFAULT");
+        assert_eq!(v["usage"], "ENCRYPT_DECRYPT");
+        assert_eq!(v["state"], "Enabled");
+        assert_eq!(v["manager"], "CUSTOMER");
+        assert_eq!(v["origin"], "AWS_KMS");
+        assert_eq!(v["materials"][0]["rotation"], serde_json::Value::Null);
+        assert_eq!(v["materials"][1]["rotation"], "ON_DEMAND");
+        let back = decode(&json).unwrap();
+        assert_eq!(back.spec, rec.spec);
+        assert_eq!(back.state, rec.state);
+        assert_eq!(back.materials[1].rotation, Some(RotationType::OnDemand));
+        let mut bad_doc = v;
+        bad_doc["state"] = "enabled".into();
+        assert!(decode(bad_doc.to_string().as_bytes()).is_err());
+    }
 }

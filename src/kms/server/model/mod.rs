@@ -9,7 +9,7 @@
 //!
 //! | file | owns |
 //! |---|---|
-//! | `types.rs` | wire enums (`KeySpec`, `KeyUsage`, `KeyState`, algorithms, ...) |
+//! | `types.rs` | the wire enums (`KeySpec`, `KeyUsage`, `KeyState`, algorithms, ...), re-exported |
 //! | `specs.rs` | spec -> usages / algorithms tables, mapping onto `crate::crypto` |
 //! | `error.rs` | [`ModelError`]: AWS code, HTTP status, message |
 //! | `material.rs` | [`KeyMaterial`]: one version of a key's secret |

@@ -1,13 +1,17 @@
-//! The KMS enumerations the key model works with, spelled as on the wire (service-2.json). The
-//! tables relating them (spec -> usages, algorithms) are in `specs.rs`.
+//! The KMS enumerations the key model works with: the wire enums of `crate::kms::wire`
+//! (service-2.json names), re-exported. The tables relating them (spec -> usages, algorithms)
+//! are inherent methods in `specs.rs`.
 //!
 //! Every enum lists all values AWS defines, so a request naming a real but unimplemented value
 //! (`SM2`, `ML_DSA_44`, `ECC_SECG_P256K1`, ...) is told so (`UnsupportedOperationException`)
 //! instead of being rejected as an unknown enum value (`ValidationException`).
 
-use std::fmt;
+pub use crate::kms::wire::{
+    DataKeyPairSpec, DataKeySpec, EncryptionAlgorithm, KeyManager, KeySpec, KeyState, KeyUsage,
+    MacAlgorithm, MessageType, Origin, RotationType, SigningAlgorithm,
+};
 
-/// An enum with AWS wire names.
+/// An enum with AWS wire names, for code generic over the enums (enum-set errors).
 pub trait WireEnum: Sized + Copy + 'static {
     /// Every value, in the API model's order.
     const ALL: &'static [Self];
@@ -19,253 +23,31 @@ pub trait WireEnum: Sized + Copy + 'static {
     }
 }
 
+/// Implements [`WireEnum`] with the wire enums' own `ALL` and `as_str`.
 macro_rules! wire_enum {
-    ($(#[$m:meta])* $name:ident { $($(#[$vm:meta])* $var:ident = $s:literal,)+ }) => {
-        $(#[$m])*
-        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-        pub enum $name { $($(#[$vm])* $var,)+ }
-
-        impl WireEnum for $name {
-            const ALL: &'static [Self] = &[$($name::$var,)+];
-            fn as_str(self) -> &'static str {
-                match self { $($name::$var => $s,)+ }
+    ($($name:ident),+ $(,)?) => {
+        $(
+            impl WireEnum for $name {
+                const ALL: &'static [Self] = $name::ALL;
+                fn as_str(self) -> &'static str {
+                    $name::as_str(self)
+                }
             }
-        }
-
-        impl fmt::Display for $name {
-            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str(self.as_str())
-            }
-        }
+        )+
     };
 }
 
-wire_enum! {
-    /// `KeySpec`: the type of key material.
-    KeySpec {
-        /// AES-256-GCM (the only symmetric encryption spec).
-        SymmetricDefault = "SYMMETRIC_DEFAULT",
-        /// RSA 2048.
-        Rsa2048 = "RSA_2048",
-        /// RSA 3072.
-        Rsa3072 = "RSA_3072",
-        /// RSA 4096.
-        Rsa4096 = "RSA_4096",
-        /// NIST P-256.
-        EccNistP256 = "ECC_NIST_P256",
-        /// NIST P-384.
-        EccNistP384 = "ECC_NIST_P384",
-        /// NIST P-521.
-        EccNistP521 = "ECC_NIST_P521",
-        /// secp256k1 (not implemented).
-        EccSecgP256k1 = "ECC_SECG_P256K1",
-        /// Ed25519 (not implemented).
-        EccNistEdwards25519 = "ECC_NIST_EDWARDS25519",
-        /// HMAC with a 224-bit key.
-        Hmac224 = "HMAC_224",
-        /// HMAC with a 256-bit key.
-        Hmac256 = "HMAC_256",
-        /// HMAC with a 384-bit key.
-        Hmac384 = "HMAC_384",
-        /// HMAC with a 512-bit key.
-        Hmac512 = "HMAC_512",
-        /// SM2 (China Regions only; not implemented).
-        Sm2 = "SM2",
-        /// ML-DSA-44 (not implemented).
-        MlDsa44 = "ML_DSA_44",
-        /// ML-DSA-65 (not implemented).
-        MlDsa65 = "ML_DSA_65",
-        /// ML-DSA-87 (not implemented).
-        MlDsa87 = "ML_DSA_87",
-        /// ML-KEM-512 (not implemented).
-        MlKem512 = "ML_KEM_512",
-        /// ML-KEM-768 (not implemented).
-        MlKem768 = "ML_KEM_768",
-        /// ML-KEM-1024 (not implemented).
-        MlKem1024 = "ML_KEM_1024",
-    }
-}
-
-wire_enum! {
-    /// `KeyUsage`: what a key may be used for.
-    KeyUsage {
-        /// Encrypt and decrypt.
-        EncryptDecrypt = "ENCRYPT_DECRYPT",
-        /// Sign and verify.
-        SignVerify = "SIGN_VERIFY",
-        /// Generate and verify MACs.
-        GenerateVerifyMac = "GENERATE_VERIFY_MAC",
-        /// Derive shared secrets (not implemented).
-        KeyAgreement = "KEY_AGREEMENT",
-        /// ML-KEM encapsulation (not implemented).
-        EncapsulateDecapsulate = "ENCAPSULATE_DECAPSULATE",
-    }
-}
-
-wire_enum! {
-    /// `KeyState`.
-    KeyState {
-        /// Being created.
-        Creating = "Creating",
-        /// Usable.
-        Enabled = "Enabled",
-        /// Disabled by its owner.
-        Disabled = "Disabled",
-        /// Scheduled for deletion.
-        PendingDeletion = "PendingDeletion",
-        /// Waiting for imported material.
-        PendingImport = "PendingImport",
-        /// A multi-Region replica being deleted.
-        PendingReplicaDeletion = "PendingReplicaDeletion",
-        /// Its key store is disconnected.
-        Unavailable = "Unavailable",
-        /// Being updated.
-        Updating = "Updating",
-    }
-}
-
-wire_enum! {
-    /// `KeyManager`: who manages the key.
-    KeyManager {
-        /// An AWS managed key (`alias/aws/*`): created on first use, not modifiable.
-        Aws = "AWS",
-        /// A customer managed key.
-        Customer = "CUSTOMER",
-    }
-}
-
-wire_enum! {
-    /// `OriginType`: where the key material came from.
-    Origin {
-        /// Generated by KMS (the only origin this server creates).
-        AwsKms = "AWS_KMS",
-        /// Imported.
-        External = "EXTERNAL",
-        /// A CloudHSM key store.
-        AwsCloudhsm = "AWS_CLOUDHSM",
-        /// An external key store.
-        ExternalKeyStore = "EXTERNAL_KEY_STORE",
-    }
-}
-
-wire_enum! {
-    /// `EncryptionAlgorithmSpec`.
-    EncryptionAlgorithm {
-        /// AES-256-GCM ciphertext blob.
-        SymmetricDefault = "SYMMETRIC_DEFAULT",
-        /// RSA-OAEP with SHA-1.
-        RsaesOaepSha1 = "RSAES_OAEP_SHA_1",
-        /// RSA-OAEP with SHA-256.
-        RsaesOaepSha256 = "RSAES_OAEP_SHA_256",
-        /// SM2 public-key encryption (not implemented).
-        Sm2Pke = "SM2PKE",
-    }
-}
-
-wire_enum! {
-    /// `SigningAlgorithmSpec`.
-    SigningAlgorithm {
-        /// RSASSA-PSS with SHA-256.
-        RsassaPssSha256 = "RSASSA_PSS_SHA_256",
-        /// RSASSA-PSS with SHA-384.
-        RsassaPssSha384 = "RSASSA_PSS_SHA_384",
-        /// RSASSA-PSS with SHA-512.
-        RsassaPssSha512 = "RSASSA_PSS_SHA_512",
-        /// RSASSA-PKCS1-v1_5 with SHA-256.
-        RsassaPkcs1V15Sha256 = "RSASSA_PKCS1_V1_5_SHA_256",
-        /// RSASSA-PKCS1-v1_5 with SHA-384.
-        RsassaPkcs1V15Sha384 = "RSASSA_PKCS1_V1_5_SHA_384",
-        /// RSASSA-PKCS1-v1_5 with SHA-512.
-        RsassaPkcs1V15Sha512 = "RSASSA_PKCS1_V1_5_SHA_512",
-        /// ECDSA with SHA-256.
-        EcdsaSha256 = "ECDSA_SHA_256",
-        /// ECDSA with SHA-384.
-        EcdsaSha384 = "ECDSA_SHA_384",
-        /// ECDSA with SHA-512.
-        EcdsaSha512 = "ECDSA_SHA_512",
-        /// SM2 signatures (not implemented).
-        Sm2Dsa = "SM2DSA",
-        /// ML-DSA (not implemented).
-        MlDsaShake256 = "ML_DSA_SHAKE_256",
-        /// Ed25519 over the raw message (not implemented).
-        Ed25519Sha512 = "ED25519_SHA_512",
-        /// Ed25519ph (not implemented).
-        Ed25519PhSha512 = "ED25519_PH_SHA_512",
-    }
-}
-
-wire_enum! {
-    /// `MacAlgorithmSpec`.
-    MacAlgorithm {
-        /// HMAC-SHA-224.
-        HmacSha224 = "HMAC_SHA_224",
-        /// HMAC-SHA-256.
-        HmacSha256 = "HMAC_SHA_256",
-        /// HMAC-SHA-384.
-        HmacSha384 = "HMAC_SHA_384",
-        /// HMAC-SHA-512.
-        HmacSha512 = "HMAC_SHA_512",
-    }
-}
-
-wire_enum! {
-    /// `MessageType` of Sign and Verify.
-    MessageType {
-        /// The message; KMS hashes it.
-        Raw = "RAW",
-        /// A precomputed digest.
-        Digest = "DIGEST",
-        /// An ML-DSA external mu (not implemented).
-        ExternalMu = "EXTERNAL_MU",
-    }
-}
-
-wire_enum! {
-    /// `DataKeySpec` of GenerateDataKey.
-    DataKeySpec {
-        /// 32 bytes.
-        Aes256 = "AES_256",
-        /// 16 bytes.
-        Aes128 = "AES_128",
-    }
-}
-
-wire_enum! {
-    /// `DataKeyPairSpec` of GenerateDataKeyPair.
-    DataKeyPairSpec {
-        /// RSA 2048.
-        Rsa2048 = "RSA_2048",
-        /// RSA 3072.
-        Rsa3072 = "RSA_3072",
-        /// RSA 4096.
-        Rsa4096 = "RSA_4096",
-        /// NIST P-256.
-        EccNistP256 = "ECC_NIST_P256",
-        /// NIST P-384.
-        EccNistP384 = "ECC_NIST_P384",
-        /// NIST P-521.
-        EccNistP521 = "ECC_NIST_P521",
-        /// secp256k1 (not implemented).
-        EccSecgP256k1 = "ECC_SECG_P256K1",
-        /// SM2 (not implemented).
-        Sm2 = "SM2",
-        /// Ed25519 (not implemented).
-        EccNistEdwards25519 = "ECC_NIST_EDWARDS25519",
-        /// ML-KEM-512 (not implemented).
-        MlKem512 = "ML_KEM_512",
-        /// ML-KEM-768 (not implemented).
-        MlKem768 = "ML_KEM_768",
-        /// ML-KEM-1024 (not implemented).
-        MlKem1024 = "ML_KEM_1024",
-    }
-}
-
-wire_enum! {
-    /// `RotationType` of a rotated key material.
-    RotationType {
-        /// Rotated on schedule.
-        Automatic = "AUTOMATIC",
-        /// Rotated by RotateKeyOnDemand.
-        OnDemand = "ON_DEMAND",
-    }
-}
+wire_enum!(
+    KeySpec,
+    KeyUsage,
+    KeyState,
+    KeyManager,
+    Origin,
+    EncryptionAlgorithm,
+    SigningAlgorithm,
+    MacAlgorithm,
+    MessageType,
+    DataKeySpec,
+    DataKeyPairSpec,
+    RotationType,
+);

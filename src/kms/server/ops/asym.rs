@@ -7,27 +7,22 @@
 //! `MacValid: false` / `SignatureValid: false`. DryRun runs everything and then answers
 //! `DryRunOperationException`.
 
-use super::keyuse::{check_dry_run, check_len, grant_tokens, to_model, to_wire, with_key};
+use super::keyuse::{check_dry_run, check_len, grant_tokens, with_key};
+use super::meta::non_empty;
 use super::Ctx;
-use crate::kms::server::model::{self, MacAlgorithm, MessageType, SigningAlgorithm};
+use crate::kms::server::model;
 use crate::kms::wire::{
     self, decode_request, encode_response, Blob, GenerateMacRequest, GenerateMacResponse,
     GetPublicKeyRequest, GetPublicKeyResponse, KmsError, SignRequest, SignResponse,
     VerifyMacRequest, VerifyMacResponse, VerifyRequest, VerifyResponse,
 };
 
-/// The request's message type (default RAW) as the model's.
-fn message_type(t: Option<wire::MessageType>) -> Result<MessageType, KmsError> {
-    let t = t.unwrap_or(wire::MessageType::Raw);
-    to_model(t.as_str(), "messageType")
-}
-
 /// `GenerateMac`.
 pub(crate) fn generate_mac(mut cx: Ctx<'_>) -> Result<Vec<u8>, KmsError> {
     let req: GenerateMacRequest = decode_request(cx.body)?;
     let tokens = grant_tokens(&req.grant_tokens)?;
     check_len("message", req.message.len(), model::MAX_MESSAGE)?;
-    let alg: MacAlgorithm = to_model(req.mac_algorithm.as_str(), "macAlgorithm")?;
+    let alg = req.mac_algorithm;
     let (mac, arn) = with_key(
         &mut cx,
         &req.key_id,
@@ -53,7 +48,7 @@ pub(crate) fn verify_mac(mut cx: Ctx<'_>) -> Result<Vec<u8>, KmsError> {
     let tokens = grant_tokens(&req.grant_tokens)?;
     check_len("message", req.message.len(), model::MAX_MESSAGE)?;
     check_len("mac", req.mac.len(), model::MAX_SIGNATURE)?;
-    let alg: MacAlgorithm = to_model(req.mac_algorithm.as_str(), "macAlgorithm")?;
+    let alg = req.mac_algorithm;
     let arn = with_key(&mut cx, &req.key_id, "kms:VerifyMac", None, tokens, |rec| {
         model::verify_mac(rec, alg, req.message.as_bytes(), req.mac.as_bytes())?;
         Ok(rec.arn.clone())
@@ -71,8 +66,8 @@ pub(crate) fn sign(mut cx: Ctx<'_>) -> Result<Vec<u8>, KmsError> {
     let req: SignRequest = decode_request(cx.body)?;
     let tokens = grant_tokens(&req.grant_tokens)?;
     check_len("message", req.message.len(), model::MAX_MESSAGE)?;
-    let alg: SigningAlgorithm = to_model(req.signing_algorithm.as_str(), "signingAlgorithm")?;
-    let kind = message_type(req.message_type)?;
+    let alg = req.signing_algorithm;
+    let kind = req.message_type.unwrap_or(wire::MessageType::Raw);
     let (signature, arn) = with_key(&mut cx, &req.key_id, "kms:Sign", None, tokens, |rec| {
         let sig = model::sign(rec, alg, kind, req.message.as_bytes())?;
         Ok((sig, rec.arn.clone()))
@@ -91,8 +86,8 @@ pub(crate) fn verify(mut cx: Ctx<'_>) -> Result<Vec<u8>, KmsError> {
     let tokens = grant_tokens(&req.grant_tokens)?;
     check_len("message", req.message.len(), model::MAX_MESSAGE)?;
     check_len("signature", req.signature.len(), model::MAX_SIGNATURE)?;
-    let alg: SigningAlgorithm = to_model(req.signing_algorithm.as_str(), "signingAlgorithm")?;
-    let kind = message_type(req.message_type)?;
+    let alg = req.signing_algorithm;
+    let kind = req.message_type.unwrap_or(wire::MessageType::Raw);
     let arn = with_key(&mut cx, &req.key_id, "kms:Verify", None, tokens, |rec| {
         let (msg, sig) = (req.message.as_bytes(), req.signature.as_bytes());
         model::verify(rec, alg, kind, msg, sig)?;
@@ -104,20 +99,6 @@ pub(crate) fn verify(mut cx: Ctx<'_>) -> Result<Vec<u8>, KmsError> {
         signature_valid: Some(true),
         signing_algorithm: Some(req.signing_algorithm),
     })
-}
-
-/// A list of model enum values as wire values, or `None` when empty (AWS omits the member).
-fn wire_list<M: model::WireEnum, W: std::str::FromStr>(
-    values: &[M],
-) -> Result<Option<Vec<W>>, KmsError> {
-    if values.is_empty() {
-        return Ok(None);
-    }
-    values
-        .iter()
-        .map(|v| to_wire(*v))
-        .collect::<Result<_, _>>()
-        .map(Some)
 }
 
 /// `GetPublicKey`.
@@ -132,15 +113,14 @@ pub(crate) fn get_public_key(mut cx: Ctx<'_>) -> Result<Vec<u8>, KmsError> {
         tokens,
         |rec| {
             let public = model::public_key(rec)?;
-            let spec: wire::KeySpec = to_wire(rec.spec)?;
             Ok(GetPublicKeyResponse {
                 key_id: Some(rec.arn.clone()),
                 public_key: Some(Blob::from_slice(public)),
-                customer_master_key_spec: Some(spec),
-                key_spec: Some(spec),
-                key_usage: Some(to_wire(rec.usage)?),
-                encryption_algorithms: wire_list(rec.encryption_algorithms())?,
-                signing_algorithms: wire_list(rec.signing_algorithms())?,
+                customer_master_key_spec: Some(rec.spec),
+                key_spec: Some(rec.spec),
+                key_usage: Some(rec.usage),
+                encryption_algorithms: non_empty(rec.encryption_algorithms()),
+                signing_algorithms: non_empty(rec.signing_algorithms()),
                 key_agreement_algorithms: None,
                 encapsulation_algorithms: None,
             })

@@ -13,9 +13,7 @@
 //! `DryRunOperationException`. With `DryRunModifiers: [IGNORE_CIPHERTEXT]`, Decrypt and
 //! ReEncrypt check only the keys, authorization, state and usage, not the ciphertext.
 
-use super::keyuse::{
-    check_dry_run, check_len, context_json, dry_run, grant_tokens, to_model, unsupported,
-};
+use super::keyuse::{check_dry_run, check_len, context_json, dry_run, grant_tokens, unsupported};
 use super::{authz, managed, Ctx};
 use crate::kms::server::blob;
 use crate::kms::server::model::{
@@ -33,13 +31,9 @@ pub(crate) use super::datakey::{
     generate_data_key_without_plaintext, generate_random,
 };
 
-/// The algorithm of a request (default SYMMETRIC_DEFAULT), on the wire and in the model.
-fn algorithm(
-    alg: Option<EncryptionAlgorithm>,
-    member: &str,
-) -> Result<(EncryptionAlgorithm, model::EncryptionAlgorithm), KmsError> {
-    let wire = alg.unwrap_or(EncryptionAlgorithm::SymmetricDefault);
-    Ok((wire, to_model(wire.as_str(), member)?))
+/// The algorithm of a request (default SYMMETRIC_DEFAULT).
+fn algorithm(alg: Option<EncryptionAlgorithm>) -> EncryptionAlgorithm {
+    alg.unwrap_or(EncryptionAlgorithm::SymmetricDefault)
 }
 
 /// Whether a dry run skips the ciphertext (`DryRunModifiers: [IGNORE_CIPHERTEXT]`).
@@ -65,7 +59,7 @@ fn ignore_ciphertext(
 fn decrypting_key<'s>(
     state: &'s State,
     supplied: Option<&'s KeyRecord>,
-    alg: model::EncryptionAlgorithm,
+    alg: EncryptionAlgorithm,
     ciphertext: &[u8],
     ignore_ct: bool,
 ) -> Option<&'s KeyRecord> {
@@ -82,7 +76,7 @@ fn decrypting_key<'s>(
 /// The checks of a dry run that ignores the ciphertext, on the decrypting key.
 fn dry_run_decrypt_checks(
     key: Option<&KeyRecord>,
-    alg: model::EncryptionAlgorithm,
+    alg: EncryptionAlgorithm,
 ) -> Result<(), KmsError> {
     let rec = key.ok_or_else(|| {
         KmsError::new(
@@ -101,7 +95,7 @@ pub(crate) fn encrypt(mut cx: Ctx<'_>) -> Result<Vec<u8>, KmsError> {
     let mut req: EncryptRequest = decode_request(cx.body)?;
     let tokens = grant_tokens(&req.grant_tokens)?;
     check_len("plaintext", req.plaintext.len(), model::MAX_PLAINTEXT)?;
-    let (wire_alg, alg) = algorithm(req.encryption_algorithm, "encryptionAlgorithm")?;
+    let alg = algorithm(req.encryption_algorithm);
     let ctx = req.encryption_context.take().unwrap_or_default();
     cx.event.context = context_json(&ctx);
     managed::ensure(&cx, &req.key_id)?;
@@ -120,7 +114,7 @@ pub(crate) fn encrypt(mut cx: Ctx<'_>) -> Result<Vec<u8>, KmsError> {
     encode_response(&EncryptResponse {
         ciphertext_blob: Some(Blob::new(ciphertext)),
         key_id: Some(arn),
-        encryption_algorithm: Some(wire_alg),
+        encryption_algorithm: Some(alg),
     })
 }
 
@@ -130,7 +124,7 @@ pub(crate) fn decrypt(cx: Ctx<'_>) -> Result<Vec<u8>, KmsError> {
     let tokens = grant_tokens(&req.grant_tokens)?;
     let ciphertext = req.ciphertext_blob.as_bytes();
     check_len("ciphertextBlob", ciphertext.len(), model::MAX_CIPHERTEXT)?;
-    let (wire_alg, alg) = algorithm(req.encryption_algorithm, "encryptionAlgorithm")?;
+    let alg = algorithm(req.encryption_algorithm);
     if req.recipient.is_some() {
         return Err(unsupported("Recipient (Nitro Enclaves attestation)"));
     }
@@ -163,7 +157,7 @@ pub(crate) fn decrypt(cx: Ctx<'_>) -> Result<Vec<u8>, KmsError> {
         Ok(DecryptResponse {
             key_id: Some(d.key.arn.clone()),
             plaintext: Some(Blob::from_slice(d.plaintext.expose())),
-            encryption_algorithm: Some(wire_alg),
+            encryption_algorithm: Some(alg),
             ciphertext_for_recipient: None,
             key_material_id: d.material_id.map(|m| m.to_hex()),
         })
@@ -194,12 +188,8 @@ pub(crate) fn re_encrypt(cx: Ctx<'_>) -> Result<Vec<u8>, KmsError> {
     let tokens = grant_tokens(&req.grant_tokens)?;
     let ciphertext = req.ciphertext_blob.as_bytes();
     check_len("ciphertextBlob", ciphertext.len(), model::MAX_CIPHERTEXT)?;
-    let (src_wire, src_alg) =
-        algorithm(req.source_encryption_algorithm, "sourceEncryptionAlgorithm")?;
-    let (dst_wire, dst_alg) = algorithm(
-        req.destination_encryption_algorithm,
-        "destinationEncryptionAlgorithm",
-    )?;
+    let src_alg = algorithm(req.source_encryption_algorithm);
+    let dst_alg = algorithm(req.destination_encryption_algorithm);
     let ignore_ct = ignore_ciphertext(req.dry_run, &req.dry_run_modifiers)?;
     let src_ctx = req.source_encryption_context.take().unwrap_or_default();
     let dst_ctx = req
@@ -257,8 +247,8 @@ pub(crate) fn re_encrypt(cx: Ctx<'_>) -> Result<Vec<u8>, KmsError> {
             ciphertext_blob: Some(Blob::new(new_blob)),
             source_key_id: Some(d.key.arn.clone()),
             key_id: Some(dest.arn.clone()),
-            source_encryption_algorithm: Some(src_wire),
-            destination_encryption_algorithm: Some(dst_wire),
+            source_encryption_algorithm: Some(src_alg),
+            destination_encryption_algorithm: Some(dst_alg),
             source_key_material_id: d.material_id.map(|m| m.to_hex()),
             destination_key_material_id: dest_material,
         })

@@ -11,7 +11,7 @@
 //! under a second read lock that re-checks the key's state.
 
 use super::keyuse::{
-    check_dry_run, context_json, grant_tokens, number_of_bytes, to_model, unsupported, with_key,
+    check_dry_run, context_json, grant_tokens, number_of_bytes, unsupported, with_key,
 };
 use super::{managed, Ctx};
 use crate::crypto::{AsymPrivateKey, SecretBytes};
@@ -43,16 +43,12 @@ fn data_key(
     op: model::Operation,
     key_id: &str,
     ctx: &EncryptionContext,
-    key_spec: Option<crate::kms::wire::DataKeySpec>,
+    spec: Option<DataKeySpec>,
     n: Option<i32>,
     tokens: &[String],
     dry_run_flag: Option<bool>,
 ) -> Result<DataKey, KmsError> {
     let n = number_of_bytes(n)?;
-    let spec = match key_spec {
-        Some(s) => Some(to_model::<DataKeySpec>(s.as_str(), "keySpec")?),
-        None => None,
-    };
     model::data_key_len(spec, n)?;
     cx.event.context = context_json(ctx);
     managed::ensure(cx, key_id)?;
@@ -138,12 +134,11 @@ fn data_key_pair(
     op: model::Operation,
     key_id: &str,
     ctx: &EncryptionContext,
-    pair_spec: crate::kms::wire::DataKeyPairSpec,
+    pair_spec: DataKeyPairSpec,
     tokens: &[String],
     dry_run_flag: Option<bool>,
 ) -> Result<Pair, KmsError> {
-    let spec: DataKeyPairSpec = to_model(pair_spec.as_str(), "keyPairSpec")?;
-    let SpecKind::Asymmetric(asym) = spec.key_spec().kind() else {
+    let SpecKind::Asymmetric(asym) = pair_spec.key_spec().kind() else {
         return Err(unsupported(&format!("KeyPairSpec {pair_spec}")));
     };
     cx.event.context = context_json(ctx);

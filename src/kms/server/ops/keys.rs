@@ -13,11 +13,11 @@
 //! AWS managed keys refuse every administrative change with AWS's `AccessDeniedException`.
 
 use super::authz::authorize;
-use super::meta::{check_i32, check_key_id, check_tags, constraint, key_metadata, to_model};
+use super::meta::{check_i32, check_key_id, check_tags, constraint, key_metadata};
 use super::{managed, page, Ctx};
 use crate::kms::server::model::{
-    self, check_grant_tokens, KeyManager, KeyRecord, KeyState, NewKey, Origin, WireEnum,
-    MAX_DESCRIPTION, PENDING_WINDOW_DAYS,
+    self, check_grant_tokens, KeyManager, KeyRecord, KeyState, NewKey, Origin, MAX_DESCRIPTION,
+    PENDING_WINDOW_DAYS,
 };
 use crate::kms::server::registry::{Changes, State};
 use crate::kms::wire::{self, decode_request, encode_response, ErrorCode, KmsError};
@@ -56,15 +56,11 @@ fn new_key(cx: &Ctx<'_>, req: wire::CreateKeyRequest) -> Result<NewKey, KmsError
                  CustomerMasterKeySpec is deprecated.",
             ))
         }
-        (Some(s), None) | (None, Some(s)) => to_model(s.as_str(), "keySpec")?,
+        (Some(s), None) | (None, Some(s)) => s,
         (None, None) => model::KeySpec::SymmetricDefault,
     };
-    let usage = req
-        .key_usage
-        .map(|u| to_model::<model::KeyUsage>(u.as_str(), "keyUsage"))
-        .transpose()?;
     if let Some(origin) = req.origin {
-        if origin.as_str() != Origin::AwsKms.as_str() {
+        if origin != Origin::AwsKms {
             return Err(unsupported(&format!("Origin {origin}")));
         }
     }
@@ -79,7 +75,7 @@ fn new_key(cx: &Ctx<'_>, req: wire::CreateKeyRequest) -> Result<NewKey, KmsError
         account: config.account_id.clone(),
         region: config.region.clone(),
         spec,
-        usage,
+        usage: req.key_usage,
         description,
         manager: KeyManager::Customer,
         policy: req

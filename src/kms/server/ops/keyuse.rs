@@ -1,12 +1,10 @@
 //! Helpers shared by the cryptographic operation handlers (`crypto.rs`, `datakey.rs`,
 //! `asym.rs`): request limits checked before any key lookup (AWS validates the request shape
-//! first), wire ↔ model enum conversion, the audit record of the encryption context, DryRun,
-//! and [`with_key`], which resolves and authorizes a key under the registry's read lock.
-
-use std::str::FromStr;
+//! first), the audit record of the encryption context, DryRun, and [`with_key`], which
+//! resolves and authorizes a key under the registry's read lock.
 
 use super::{authz, Ctx};
-use crate::kms::server::model::{self, KeyRecord, WireEnum};
+use crate::kms::server::model::{self, KeyRecord};
 use crate::kms::wire::{EncryptionContext, ErrorCode, KmsError};
 
 /// The `DryRunOperationException` of a request that would have succeeded.
@@ -40,17 +38,6 @@ pub(super) fn context_json(ctx: &EncryptionContext) -> Option<String> {
     } else {
         serde_json::to_string(ctx).ok()
     }
-}
-
-/// A wire enum value as the model's enum of the same AWS name.
-pub(super) fn to_model<M: WireEnum>(wire_name: &str, member: &str) -> Result<M, KmsError> {
-    Ok(model::parse_enum::<M>(wire_name, member)?)
-}
-
-/// A model enum value as the wire enum of the same AWS name.
-pub(super) fn to_wire<W: FromStr>(value: impl WireEnum) -> Result<W, KmsError> {
-    W::from_str(value.as_str())
-        .map_err(|_| KmsError::internal(format!("no wire value for {}", value.as_str())))
 }
 
 /// `NumberOfBytes` as an unsigned count; a negative value is AWS's range error.

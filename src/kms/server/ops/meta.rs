@@ -1,11 +1,9 @@
 //! Key metadata as AWS returns it (`KeyMetadata` of CreateKey and DescribeKey), and the
-//! request checks shared by the key, alias and tag operations: `KeyId` length, tag rules,
-//! enum conversion between the wire and the model.
+//! request checks shared by the key, alias and tag operations: `KeyId` length, tag rules.
 
 use std::collections::BTreeMap;
-use std::str::FromStr;
 
-use crate::kms::server::model::{KeyRecord, KeySpec, KeyState, ModelError, WireEnum};
+use crate::kms::server::model::{KeyRecord, KeySpec, KeyState, ModelError};
 use crate::kms::wire::{self, ErrorCode, KmsError};
 
 /// `KeyId` members: 1–2048 characters.
@@ -17,19 +15,9 @@ const MAX_TAG_VALUE: usize = 256;
 /// Tags on one key.
 pub(crate) const MAX_TAGS: usize = 50;
 
-/// The wire value of a model enum (they share their AWS names); `None` if the wire enum lacks it.
-pub(crate) fn to_wire<M: WireEnum, W: FromStr>(value: M) -> Option<W> {
-    value.as_str().parse().ok()
-}
-
-/// The model value of a wire enum, or AWS's enum-set `ValidationException` naming `member`.
-pub(crate) fn to_model<M: WireEnum>(value: &str, member: &str) -> Result<M, KmsError> {
-    Ok(crate::kms::server::model::parse_enum::<M>(value, member)?)
-}
-
-fn non_empty<T: WireEnum, W: FromStr>(values: &[T]) -> Option<Vec<W>> {
-    let out: Vec<W> = values.iter().filter_map(|v| to_wire(*v)).collect();
-    (!out.is_empty()).then_some(out)
+/// A list of enum values, or `None` when empty (AWS omits the member).
+pub(crate) fn non_empty<T: Copy>(values: &[T]) -> Option<Vec<T>> {
+    (!values.is_empty()).then(|| values.to_vec())
 }
 
 /// `KeyMetadata` of `rec`, with every member AWS returns for a single-Region key with
@@ -40,7 +28,6 @@ fn non_empty<T: WireEnum, W: FromStr>(values: &[T]) -> Option<Vec<W>> {
 /// - `DeletionDate` and `PendingDeletionWindowInDays`: only while the key is pending deletion;
 /// - `CurrentKeyMaterialId`: symmetric encryption keys only, as AWS does.
 pub(crate) fn key_metadata(rec: &KeyRecord) -> wire::KeyMetadata {
-    let spec: Option<wire::KeySpec> = to_wire(rec.spec);
     let pending = rec.state == KeyState::PendingDeletion;
     wire::KeyMetadata {
         aws_account_id: Some(rec.account.clone()),
@@ -49,13 +36,13 @@ pub(crate) fn key_metadata(rec: &KeyRecord) -> wire::KeyMetadata {
         creation_date: Some(rec.created as f64),
         enabled: Some(rec.enabled()),
         description: Some(rec.description.clone()),
-        key_usage: to_wire(rec.usage),
-        key_state: to_wire(rec.state),
+        key_usage: Some(rec.usage),
+        key_state: Some(rec.state),
         deletion_date: rec.deletion_date.filter(|_| pending).map(|d| d as f64),
-        origin: to_wire(rec.origin),
-        key_manager: to_wire(rec.manager),
-        customer_master_key_spec: spec,
-        key_spec: spec,
+        origin: Some(rec.origin),
+        key_manager: Some(rec.manager),
+        customer_master_key_spec: Some(rec.spec),
+        key_spec: Some(rec.spec),
         encryption_algorithms: non_empty(rec.encryption_algorithms()),
         signing_algorithms: non_empty(rec.signing_algorithms()),
         mac_algorithms: non_empty(rec.mac_algorithms()),

@@ -9,7 +9,7 @@
 
 use super::authz::authorize;
 use super::keys::delete_key;
-use super::meta::{check_i32, check_key_id, to_wire};
+use super::meta::{check_i32, check_key_id};
 use super::page::paginate;
 use super::Ctx;
 use crate::kms::server::model::{KeyRecord, KeySpec, KeyState, ROTATION_PERIOD_DAYS};
@@ -208,7 +208,7 @@ fn rotation_entries(rec: &KeyRecord, all: bool) -> Vec<(String, RotationsListEnt
                     if i == last { "CURRENT" } else { "NON_CURRENT" }.to_owned(),
                 ),
                 rotation_date: m.rotation.map(|_| m.created as f64),
-                rotation_type: m.rotation.and_then(to_wire),
+                rotation_type: m.rotation,
                 ..RotationsListEntry::default()
             };
             (format!("{i:05}"), entry)
