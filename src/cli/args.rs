@@ -73,12 +73,24 @@ pub struct TuneArgs {
     pub json: bool,
 }
 
-/// The key.
+/// The key: exactly one of a key file or KMS.
 #[derive(Debug, Args)]
+#[group(id = "key", required = true, multiple = true)]
 pub struct KeyArgs {
     /// Customer-provided key: a file of 32 raw bytes or 64 hex digits (like S3 SSE-C).
-    #[arg(long, value_name = "FILE")]
-    pub key_file: PathBuf,
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["kms_key", "kms", "kms_endpoint"])]
+    pub key_file: Option<PathBuf>,
+    /// KMS key (id, ARN, alias or alias ARN) that wraps the volume's data key.
+    #[arg(long, value_name = "ID")]
+    pub kms_key: Option<String>,
+    /// Use KMS with the default key: for encrypt the managed alias/aws/volcrypt, otherwise
+    /// the key ARN recorded in the volume.
+    #[arg(long, conflicts_with = "kms_key")]
+    pub kms: bool,
+    /// KMS endpoint URL [default: AWS_ENDPOINT_URL_KMS, the AWS config, or AWS's regional
+    /// endpoint]. Credentials and region come from the standard AWS chain.
+    #[arg(long, value_name = "URL")]
+    pub kms_endpoint: Option<String>,
 }
 
 /// `encrypt`.

@@ -1,7 +1,9 @@
 //! `volcrypt demo`: the README's first command. Creates a scratch volume of pseudo-random
 //! data (1 GiB by default), encrypts it in place, verifies it, decrypts it, checks the
-//! SHA-256 of the round trip and prints the throughput of each phase. The data key comes
-//! from an in-memory customer key; the KMS-backed demo builds on the same steps.
+//! SHA-256 of the round trip and prints the throughput of each phase. The data key is a KMS
+//! data key: the demo starts the local KMS server in-process on loopback (a temporary data
+//! dir), creates a key and an alias through the AWS SDK, and keys the volume with
+//! [`KmsKeyProvider`] (GenerateDataKey on encrypt, one Decrypt per open).
 
 use std::fs::File;
 use std::io::{BufWriter, Read, Write};
@@ -12,9 +14,10 @@ use anyhow::{bail, Context};
 
 use super::args::DemoArgs;
 use super::{human, options};
-use crate::crypto::{random_bytes, DataKey, Sha256};
+use crate::crypto::{random_bytes, Sha256};
 use crate::engine::{self, Summary, VolumeRef};
-use crate::keys::FileKeyProvider;
+use crate::keys::{KmsKeyProvider, KmsOptions};
+use crate::kms::server::{start, CredentialFile, RunningServer, ServerConfig};
 
 const BLOCK: usize = 4 << 20;
 
@@ -75,6 +78,40 @@ fn line(s: &Summary) -> String {
     )
 }
 
+/// The in-process KMS and a provider keyed to a fresh demo key.
+struct DemoKms {
+    server: RunningServer,
+    keys: KmsKeyProvider,
+    key_arn: String,
+}
+
+/// Starts the KMS server on 127.0.0.1:0 with its data in `dir`, creates a key and the alias
+/// `alias/volcrypt-demo` through the SDK, and returns a provider using that alias.
+fn start_kms(dir: &Path) -> anyhow::Result<DemoKms> {
+    let data = dir.join("kms");
+    let mut cfg = ServerConfig::new(&data);
+    cfg.addr = std::net::SocketAddr::from(([127, 0, 0, 1], 0));
+    let region = cfg.region.clone();
+    let server = start(cfg).context("starting the in-process KMS server")?;
+    let raw = std::fs::read(data.join("credentials.json")).context("reading the KMS credential")?;
+    let cred: CredentialFile =
+        serde_json::from_slice(&raw).context("parsing the KMS credential")?;
+    let admin = KmsKeyProvider::with_static_credentials(
+        &server.endpoint,
+        &region,
+        &cred.access_key_id,
+        &cred.secret_access_key,
+        KmsOptions::default(),
+    )?;
+    let key_arn = admin.create_key("volcrypt demo volume key")?;
+    admin.create_alias("alias/volcrypt-demo", &key_arn)?;
+    Ok(DemoKms {
+        server,
+        keys: admin.with_key("alias/volcrypt-demo"),
+        key_arn,
+    })
+}
+
 /// Runs the demo.
 pub fn run(a: &DemoArgs, quiet: bool) -> anyhow::Result<ExitCode> {
     let base = a.dir.clone().unwrap_or_else(std::env::temp_dir);
@@ -83,6 +120,7 @@ pub fn run(a: &DemoArgs, quiet: bool) -> anyhow::Result<ExitCode> {
     let _scratch = Scratch(dir.clone());
     let path = dir.join("scratch.vol");
     let opts = options(&a.tune, "demo", true);
+    let kms = start_kms(&dir)?;
     if !quiet && !a.tune.json {
         eprintln!(
             "demo: {} scratch volume at {} ({} KiB chunks, io {}, crypto {}, {} threads)",
@@ -93,23 +131,29 @@ pub fn run(a: &DemoArgs, quiet: bool) -> anyhow::Result<ExitCode> {
             opts.backend,
             opts.threads
         );
+        eprintln!(
+            "demo: in-process KMS at {}, key {} (alias/volcrypt-demo)",
+            kms.server.endpoint, kms.key_arn
+        );
     }
     let original = fill(&path, a.size).context("creating the scratch volume")?;
-    let keys = FileKeyProvider::from_key(&DataKey::generate()?, "demo key (in memory)");
+    let keys = &kms.keys;
     let vol = VolumeRef::attached(&path);
-    let enc = engine::encrypt(&vol, None, Some(a.chunk_size), &keys, &opts)?;
+    let enc = engine::encrypt(&vol, None, Some(a.chunk_size), keys, &opts)?;
     let info = engine::info(&vol)?;
-    let ver = engine::verify(&vol, &keys, &opts)?;
+    let ver = engine::verify(&vol, keys, &opts)?;
     if !ver.ok() {
         bail!("verify failed right after encrypt: {:?}", ver.bad);
     }
-    let dec = engine::decrypt(&vol, None, &keys, &opts)?;
+    let dec = engine::decrypt(&vol, None, keys, &opts)?;
     let round_trip = hash_file(&path)?;
     let ok = round_trip == original;
     if a.tune.json {
         let j = serde_json::json!({
             "size": a.size,
             "volume_uuid": info.uuid,
+            "kms_endpoint": kms.server.endpoint,
+            "kms_key_arn": kms.key_arn,
             "phases": [enc, ver.summary, dec],
             "sha256": hex(&original),
             "round_trip_ok": ok,
@@ -126,6 +170,11 @@ pub fn run(a: &DemoArgs, quiet: bool) -> anyhow::Result<ExitCode> {
             &hex(&original)[..16]
         );
     }
+    let DemoKms { server, keys, .. } = kms;
+    drop(keys);
+    server
+        .stop()
+        .context("stopping the in-process KMS server")?;
     if !ok {
         bail!("round trip changed the data: SHA-256 differs");
     }

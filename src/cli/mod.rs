@@ -21,8 +21,8 @@ use anyhow::Context;
 use clap::Parser;
 
 use crate::engine::{self, RunOptions, Summary, VolumeRef};
-use crate::keys::FileKeyProvider;
-use args::{DecryptArgs, EncryptArgs, InfoArgs, ReadArgs, TuneArgs, VolumeArgs};
+use crate::keys::{FileKeyProvider, KeyProvider, KmsKeyProvider, KmsOptions};
+use args::{DecryptArgs, EncryptArgs, InfoArgs, KeyArgs, ReadArgs, TuneArgs, VolumeArgs};
 
 /// Entry point of the binary.
 pub fn main() -> ExitCode {
@@ -49,6 +49,20 @@ pub fn main() -> ExitCode {
             ExitCode::from(1)
         }
     }
+}
+
+/// The key provider the arguments name: a key file, or KMS (standard AWS credential chain
+/// and region; the endpoint from --kms-endpoint or the standard resolution).
+fn provider(k: &KeyArgs) -> anyhow::Result<Box<dyn KeyProvider>> {
+    if let Some(path) = &k.key_file {
+        return Ok(Box::new(FileKeyProvider::load(path)?));
+    }
+    let opts = KmsOptions {
+        key_id: k.kms_key.clone(),
+        endpoint: k.kms_endpoint.clone(),
+        ..KmsOptions::default()
+    };
+    Ok(Box::new(KmsKeyProvider::new(opts)?))
 }
 
 fn vref(v: &VolumeArgs) -> VolumeRef {
@@ -139,7 +153,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
 }
 
 fn encrypt(a: &EncryptArgs, quiet: bool) -> anyhow::Result<ExitCode> {
-    let keys = FileKeyProvider::load(&a.key.key_file)?;
+    let keys = provider(&a.key)?;
     let mut opts = options(&a.tune, "encrypt", quiet);
     opts.resilience = a.resilience;
     opts.cancel = Some(cancel_on_signals()?);
@@ -153,17 +167,17 @@ fn encrypt(a: &EncryptArgs, quiet: bool) -> anyhow::Result<ExitCode> {
         ),
         None => (vref(&a.volume), None),
     };
-    let s = engine::encrypt(&src, out.as_ref(), a.chunk_size, &keys, &opts)?;
+    let s = engine::encrypt(&src, out.as_ref(), a.chunk_size, keys.as_ref(), &opts)?;
     print_summary("encrypt", &s, &a.tune, quiet)?;
     Ok(ExitCode::SUCCESS)
 }
 
 fn decrypt(a: &DecryptArgs, quiet: bool) -> anyhow::Result<ExitCode> {
-    let keys = FileKeyProvider::load(&a.key.key_file)?;
+    let keys = provider(&a.key)?;
     let mut opts = options(&a.tune, "decrypt", quiet);
     opts.resilience = a.resilience;
     opts.cancel = Some(cancel_on_signals()?);
-    let s = engine::decrypt(&vref(&a.volume), a.output.as_deref(), &keys, &opts)?;
+    let s = engine::decrypt(&vref(&a.volume), a.output.as_deref(), keys.as_ref(), &opts)?;
     if s.interrupted && a.output.is_some() && !quiet {
         eprintln!("decrypt: interrupted; the partial output was removed");
         return Ok(ExitCode::SUCCESS);
@@ -173,9 +187,9 @@ fn decrypt(a: &DecryptArgs, quiet: bool) -> anyhow::Result<ExitCode> {
 }
 
 fn verify(a: &ReadArgs, quiet: bool) -> anyhow::Result<ExitCode> {
-    let keys = FileKeyProvider::load(&a.key.key_file)?;
+    let keys = provider(&a.key)?;
     let opts = options(&a.tune, "verify", quiet);
-    let r = engine::verify(&vref(&a.volume), &keys, &opts)?;
+    let r = engine::verify(&vref(&a.volume), keys.as_ref(), &opts)?;
     if a.tune.json {
         println!("{}", serde_json::to_string_pretty(&r)?);
     } else {
@@ -211,10 +225,10 @@ fn verify(a: &ReadArgs, quiet: bool) -> anyhow::Result<ExitCode> {
 }
 
 fn cat(a: &ReadArgs, quiet: bool) -> anyhow::Result<ExitCode> {
-    let keys = FileKeyProvider::load(&a.key.key_file)?;
+    let keys = provider(&a.key)?;
     let opts = options(&a.tune, "cat", true);
     let mut out = std::io::BufWriter::with_capacity(1 << 20, std::io::stdout());
-    let r = engine::cat(&vref(&a.volume), &keys, &opts, &mut out);
+    let r = engine::cat(&vref(&a.volume), keys.as_ref(), &opts, &mut out);
     out.flush().ok();
     let _ = quiet;
     r?;

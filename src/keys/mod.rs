@@ -3,15 +3,19 @@
 //! A provider makes a fresh data key for a volume (returning it in plaintext *and* wrapped)
 //! and unwraps a stored wrapped key. The engine stores only the wrapped form, in a keyslot;
 //! no provider call ever happens on the data path (one per volume open). Implementations:
-//! [`FileKeyProvider`] (a customer-provided key file, like S3 SSE-C) here; the AWS SDK KMS
-//! client and the data-key cache build on the same trait.
+//! [`FileKeyProvider`] (a customer-provided key file, like S3 SSE-C) and [`KmsKeyProvider`]
+//! (envelope encryption with AWS KMS data keys, through `aws-sdk-kms`); the data-key cache
+//! builds on the same trait.
 //!
 //! Every data key is bound to an encryption context
 //! `{"volcrypt:volume-uuid": uuid, "volcrypt:key-version": v}` (EBS binds `aws:ebs:id`).
 
+mod aws;
+mod aws_error;
 mod context;
 mod file;
 
+pub use aws::{KmsKeyProvider, KmsOptions, DEFAULT_KMS_KEY};
 pub use context::{format_uuid as context_uuid, KeyContext};
 pub use file::FileKeyProvider;
 
@@ -52,6 +56,21 @@ pub enum KeyError {
         /// What the user gave.
         given: String,
     },
+    /// KMS answered with an error (access denied, key not found, disabled, ...).
+    #[error("{message}")]
+    Kms {
+        /// The KMS error code (`DisabledException`), or `InvalidResponse`.
+        code: String,
+        /// The full message: operation, key, endpoint and what to check.
+        message: String,
+    },
+    /// KMS could not be reached within the timeout and retries.
+    #[error("{0}")]
+    KmsUnreachable(String),
+    /// The KMS client could not be set up or a request could not be sent (no region, no
+    /// credentials, bad configuration).
+    #[error("KMS client: {0}")]
+    KmsConfig(String),
     /// A cryptographic primitive failed (RNG, key schedule).
     #[error("key operation failed: {0}")]
     Crypto(#[from] crate::crypto::CryptoError),

@@ -3,6 +3,7 @@
 
 mod blockdev;
 mod cli;
+mod kms_provider;
 mod kms_sdk;
 mod kms_server;
 mod raw;
