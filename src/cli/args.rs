@@ -36,6 +36,10 @@ pub enum Command {
     Info(InfoArgs),
     /// Write a volume's plaintext to stdout.
     Cat(ReadArgs),
+    /// Put the data key under another wrapping key (KMS ReEncrypt); no data is touched.
+    Rewrap(RewrapArgs),
+    /// New data key and a full data pass (key version v to v+1), in place or with --output.
+    Rekey(RekeyArgs),
     /// Demo: create a scratch volume, encrypt, verify and decrypt it, print throughput.
     Demo(DemoArgs),
     /// The local KMS server (AWS KMS JSON protocol) and its audit log.
@@ -78,7 +82,7 @@ pub struct TuneArgs {
 #[group(id = "key", required = true, multiple = true)]
 pub struct KeyArgs {
     /// Customer-provided key: a file of 32 raw bytes or 64 hex digits (like S3 SSE-C).
-    #[arg(long, value_name = "FILE", conflicts_with_all = ["kms_key", "kms", "kms_endpoint"])]
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["kms_key", "kms", "kms_endpoint", "kms_ca_bundle"])]
     pub key_file: Option<PathBuf>,
     /// KMS key (id, ARN, alias or alias ARN) that wraps the volume's data key.
     #[arg(long, value_name = "ID")]
@@ -91,6 +95,10 @@ pub struct KeyArgs {
     /// endpoint]. Credentials and region come from the standard AWS chain.
     #[arg(long, value_name = "URL")]
     pub kms_endpoint: Option<String>,
+    /// PEM file of the CA certificates to trust for an HTTPS KMS endpoint (e.g. the ca.pem of
+    /// `kms serve --tls-self-signed`), instead of the system roots [default: AWS_CA_BUNDLE].
+    #[arg(long, value_name = "FILE")]
+    pub kms_ca_bundle: Option<PathBuf>,
 }
 
 /// `encrypt`.
@@ -138,6 +146,62 @@ pub struct ReadArgs {
     pub volume: VolumeArgs,
     #[command(flatten)]
     pub key: KeyArgs,
+    #[command(flatten)]
+    pub tune: TuneArgs,
+}
+
+/// The new wrapping key of `rewrap` and `rekey`.
+#[derive(Debug, Args)]
+pub struct TargetArgs {
+    /// Wrap the data key under this KMS key (id, ARN, alias or alias ARN) [default: the
+    /// volume's current wrapping key; for a KMS key, its current key material].
+    #[arg(long, value_name = "ID", conflicts_with = "to_key_file")]
+    pub to_kms_key: Option<String>,
+    /// Wrap the data key under this key file instead.
+    #[arg(long, value_name = "FILE")]
+    pub to_key_file: Option<PathBuf>,
+}
+
+/// `rewrap`.
+#[derive(Debug, Args)]
+pub struct RewrapArgs {
+    #[command(flatten)]
+    pub volume: VolumeArgs,
+    /// The key file the data key is wrapped with now (key-file volumes; KMS volumes need no
+    /// source key: KMS re-encrypts the wrapped key itself).
+    #[arg(long, value_name = "FILE")]
+    pub from_key_file: Option<PathBuf>,
+    #[command(flatten)]
+    pub to: TargetArgs,
+    /// KMS endpoint URL [default: AWS_ENDPOINT_URL_KMS, the AWS config, or AWS's regional
+    /// endpoint].
+    #[arg(long, value_name = "URL")]
+    pub kms_endpoint: Option<String>,
+    /// PEM file of the CA certificates to trust for an HTTPS KMS endpoint [default:
+    /// AWS_CA_BUNDLE].
+    #[arg(long, value_name = "FILE")]
+    pub kms_ca_bundle: Option<PathBuf>,
+    /// Print the result as JSON on stdout.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// `rekey`.
+#[derive(Debug, Args)]
+pub struct RekeyArgs {
+    #[command(flatten)]
+    pub volume: VolumeArgs,
+    /// Write the re-encrypted volume here (a new volume with a new UUID) instead of in place.
+    #[arg(long, short, value_name = "OUT")]
+    pub output: Option<PathBuf>,
+    /// Crash protection for in place work (see `encrypt --help`).
+    #[arg(long, value_name = "MODE", default_value = "none", value_parser = parse_resilience)]
+    pub resilience: Resilience,
+    /// The volume's current key.
+    #[command(flatten)]
+    pub key: KeyArgs,
+    #[command(flatten)]
+    pub to: TargetArgs,
     #[command(flatten)]
     pub tune: TuneArgs,
 }

@@ -20,6 +20,9 @@ pub enum BenchCommand {
     /// Load-test a KMS endpoint with SigV4-signed GenerateDataKey / Decrypt requests
     /// (default: an in-process local KMS on 127.0.0.1 in a temporary data dir).
     Kms(KmsBenchArgs),
+    /// Envelope encryption costs: rewrap vs rekey of a large volume, and GenerateDataKey
+    /// calls for many small volumes sharing cached data keys (in-process KMS on 127.0.0.1).
+    Envelope(super::bench_envelope::EnvelopeBenchArgs),
 }
 
 /// `volcrypt bench kms`.
@@ -106,6 +109,7 @@ fn read_credentials(path: &Path) -> anyhow::Result<CredentialJson> {
 pub fn run(cmd: &BenchCommand, quiet: bool) -> anyhow::Result<ExitCode> {
     match cmd {
         BenchCommand::Kms(a) => kms(a, quiet),
+        BenchCommand::Envelope(a) => super::bench_envelope::run(a, quiet),
     }
 }
 

@@ -1,9 +1,10 @@
 //! `volcrypt demo`: the README's first command. Creates a scratch volume of pseudo-random
-//! data (1 GiB by default), encrypts it in place, verifies it, decrypts it, checks the
-//! SHA-256 of the round trip and prints the throughput of each phase. The data key is a KMS
-//! data key: the demo starts the local KMS server in-process on loopback (a temporary data
-//! dir), creates a key and an alias through the AWS SDK, and keys the volume with
-//! [`KmsKeyProvider`] (GenerateDataKey on encrypt, one Decrypt per open).
+//! data (1 GiB by default); encrypts it in place, verifies it, rewraps its data key under a
+//! second KMS key, rekeys it (new data key, full pass), decrypts it, checks the SHA-256 of the
+//! round trip and prints the throughput of each phase and the KMS calls made. The data keys
+//! are KMS data keys: the demo starts the local KMS server in-process on loopback (a
+//! temporary data dir), creates two keys and aliases through the AWS SDK, and keys the volume
+//! with [`KmsKeyProvider`]; the calls are counted from the server's audit log.
 
 use std::fs::File;
 use std::io::{BufWriter, Read, Write};
@@ -22,7 +23,7 @@ use crate::kms::server::{start, CredentialFile, RunningServer, ServerConfig};
 const BLOCK: usize = 4 << 20;
 
 /// Removes the scratch directory however the demo ends.
-struct Scratch(PathBuf);
+pub(super) struct Scratch(pub PathBuf);
 
 impl Drop for Scratch {
     fn drop(&mut self) {
@@ -78,16 +79,60 @@ fn line(s: &Summary) -> String {
     )
 }
 
-/// The in-process KMS and a provider keyed to a fresh demo key.
-struct DemoKms {
-    server: RunningServer,
-    keys: KmsKeyProvider,
-    key_arn: String,
+/// The in-process KMS server and an admin provider (no key named).
+pub(super) struct LocalKms {
+    pub server: RunningServer,
+    pub admin: KmsKeyProvider,
+    pub data_dir: PathBuf,
+    pub region: String,
 }
 
-/// Starts the KMS server on 127.0.0.1:0 with its data in `dir`, creates a key and the alias
-/// `alias/volcrypt-demo` through the SDK, and returns a provider using that alias.
-fn start_kms(dir: &Path) -> anyhow::Result<DemoKms> {
+impl LocalKms {
+    /// Creates a key and points `alias` at it; returns its ARN.
+    pub fn key(&self, description: &str, alias: &str) -> anyhow::Result<String> {
+        let arn = self.admin.create_key(description)?;
+        self.admin.create_alias(alias, &arn)?;
+        Ok(arn)
+    }
+
+    /// A provider for new volumes under `key`.
+    pub fn provider(&self, key: &str) -> anyhow::Result<KmsKeyProvider> {
+        let raw = std::fs::read(self.data_dir.join("credentials.json"))?;
+        let cred: CredentialFile = serde_json::from_slice(&raw)?;
+        Ok(KmsKeyProvider::with_static_credentials(
+            &self.server.endpoint,
+            &self.region,
+            &cred.access_key_id,
+            &cred.secret_access_key,
+            KmsOptions::default(),
+        )?
+        .with_key(key))
+    }
+
+    /// Stops the server and counts the successful calls per operation in its audit log.
+    pub fn stop(self) -> anyhow::Result<std::collections::BTreeMap<String, u64>> {
+        let LocalKms {
+            server,
+            admin,
+            data_dir,
+            ..
+        } = self;
+        drop(admin);
+        server
+            .stop()
+            .context("stopping the in-process KMS server")?;
+        let mut calls = std::collections::BTreeMap::new();
+        for e in crate::kms::server::audit_query(&data_dir, None, None)? {
+            if e.outcome == "ok" {
+                *calls.entry(e.operation).or_insert(0) += 1;
+            }
+        }
+        Ok(calls)
+    }
+}
+
+/// Starts the KMS server on 127.0.0.1:0 with its data in `dir`/kms.
+pub(super) fn start_kms(dir: &Path) -> anyhow::Result<LocalKms> {
     let data = dir.join("kms");
     let mut cfg = ServerConfig::new(&data);
     cfg.addr = std::net::SocketAddr::from(([127, 0, 0, 1], 0));
@@ -103,12 +148,11 @@ fn start_kms(dir: &Path) -> anyhow::Result<DemoKms> {
         &cred.secret_access_key,
         KmsOptions::default(),
     )?;
-    let key_arn = admin.create_key("volcrypt demo volume key")?;
-    admin.create_alias("alias/volcrypt-demo", &key_arn)?;
-    Ok(DemoKms {
+    Ok(LocalKms {
         server,
-        keys: admin.with_key("alias/volcrypt-demo"),
-        key_arn,
+        admin,
+        data_dir: data,
+        region,
     })
 }
 
@@ -121,6 +165,8 @@ pub fn run(a: &DemoArgs, quiet: bool) -> anyhow::Result<ExitCode> {
     let path = dir.join("scratch.vol");
     let opts = options(&a.tune, "demo", true);
     let kms = start_kms(&dir)?;
+    let key_arn = kms.key("volcrypt demo volume key", "alias/volcrypt-demo")?;
+    let key2_arn = kms.key("volcrypt demo rewrap target", "alias/volcrypt-demo-2")?;
     if !quiet && !a.tune.json {
         eprintln!(
             "demo: {} scratch volume at {} ({} KiB chunks, io {}, crypto {}, {} threads)",
@@ -132,29 +178,42 @@ pub fn run(a: &DemoArgs, quiet: bool) -> anyhow::Result<ExitCode> {
             opts.threads
         );
         eprintln!(
-            "demo: in-process KMS at {}, key {} (alias/volcrypt-demo)",
-            kms.server.endpoint, kms.key_arn
+            "demo: in-process KMS at {}, keys alias/volcrypt-demo and alias/volcrypt-demo-2",
+            kms.server.endpoint
         );
     }
     let original = fill(&path, a.size).context("creating the scratch volume")?;
-    let keys = &kms.keys;
+    let key1 = kms.provider("alias/volcrypt-demo")?;
+    let key2 = kms.provider("alias/volcrypt-demo-2")?;
     let vol = VolumeRef::attached(&path);
-    let enc = engine::encrypt(&vol, None, Some(a.chunk_size), keys, &opts)?;
+    let enc = engine::encrypt(&vol, None, Some(a.chunk_size), &key1, &opts)?;
     let info = engine::info(&vol)?;
-    let ver = engine::verify(&vol, keys, &opts)?;
+    let ver = engine::verify(&vol, &kms.admin, &opts)?;
     if !ver.ok() {
         bail!("verify failed right after encrypt: {:?}", ver.bad);
     }
-    let dec = engine::decrypt(&vol, None, keys, &opts)?;
+    let rw = engine::rewrap(&vol, &kms.admin, &key2)?;
+    let rk = engine::rekey(&vol, None, &kms.admin, &key2, &opts)?;
+    let dec = engine::decrypt(&vol, None, &kms.admin, &opts)?;
     let round_trip = hash_file(&path)?;
     let ok = round_trip == original;
+    let endpoint = kms.server.endpoint.clone();
+    drop((key1, key2));
+    let calls = kms.stop()?;
+    let n_calls: u64 = calls
+        .iter()
+        .filter(|(op, _)| !matches!(op.as_str(), "CreateKey" | "CreateAlias"))
+        .map(|(_, n)| n)
+        .sum();
     if a.tune.json {
         let j = serde_json::json!({
             "size": a.size,
             "volume_uuid": info.uuid,
-            "kms_endpoint": kms.server.endpoint,
-            "kms_key_arn": kms.key_arn,
-            "phases": [enc, ver.summary, dec],
+            "kms_endpoint": endpoint,
+            "kms_key_arns": [key_arn, key2_arn],
+            "phases": [enc, ver.summary, rk, dec],
+            "rewrap": rw,
+            "kms_calls": calls,
             "sha256": hex(&original),
             "round_trip_ok": ok,
         });
@@ -162,7 +221,20 @@ pub fn run(a: &DemoArgs, quiet: bool) -> anyhow::Result<ExitCode> {
     } else if !quiet {
         eprintln!("{}", line(&enc));
         eprintln!("{}", line(&ver.summary));
+        eprintln!(
+            "  {:<8} key version {} -> {} in {:.2} ms (KMS ReEncrypt; no data touched)",
+            "rewrap",
+            rw.version,
+            key2_arn.rsplit('/').next().unwrap_or(&key2_arn),
+            rw.elapsed.as_secs_f64() * 1e3
+        );
+        eprintln!("{}", line(&rk));
         eprintln!("{}", line(&dec));
+        let list: Vec<String> = calls.iter().map(|(op, n)| format!("{op} {n}")).collect();
+        eprintln!(
+            "demo: {n_calls} KMS calls for the volume ({}); none on the data path",
+            list.join(", ")
+        );
         eprintln!(
             "demo: volume {} round trip {} (SHA-256 {})",
             info.uuid,
@@ -170,11 +242,6 @@ pub fn run(a: &DemoArgs, quiet: bool) -> anyhow::Result<ExitCode> {
             &hex(&original)[..16]
         );
     }
-    let DemoKms { server, keys, .. } = kms;
-    drop(keys);
-    server
-        .stop()
-        .context("stopping the in-process KMS server")?;
     if !ok {
         bail!("round trip changed the data: SHA-256 differs");
     }

@@ -66,6 +66,13 @@ pub struct ServeArgs {
     /// Allow plaintext HTTP on a non-loopback address.
     #[arg(long)]
     pub insecure_allow_plaintext: bool,
+    /// Limit cryptographic requests (Encrypt, Decrypt, ReEncrypt, GenerateDataKey*,
+    /// GenerateMac, VerifyMac, GenerateRandom, Sign, Verify; one shared quota, like AWS's) to N
+    /// per second per account, with a one-second burst; requests over it get
+    /// ThrottlingException, as from real KMS. 0 throttles every cryptographic request (to test
+    /// clients' retries). Default: no quota.
+    #[arg(long, value_name = "N")]
+    pub request_quota: Option<u32>,
 }
 
 /// `volcrypt kms audit`.
@@ -103,6 +110,7 @@ fn config(a: &ServeArgs) -> ServerConfig {
     };
     c.tls_self_signed = a.tls_self_signed;
     c.insecure_allow_plaintext = a.insecure_allow_plaintext;
+    c.request_quota = a.request_quota;
     c
 }
 

@@ -6,9 +6,11 @@
 
 mod args;
 mod bench;
+mod bench_envelope;
 mod demo;
 mod kms;
 mod progress;
+mod rekey;
 
 pub use args::{parse_chunk_size, parse_size, Cli, Command};
 
@@ -21,7 +23,9 @@ use anyhow::Context;
 use clap::Parser;
 
 use crate::engine::{self, RunOptions, Summary, VolumeRef};
-use crate::keys::{FileKeyProvider, KeyProvider, KmsKeyProvider, KmsOptions};
+use crate::keys::{
+    CacheLimits, DataKeyCache, FileKeyProvider, KeyProvider, KmsKeyProvider, KmsOptions,
+};
 use args::{DecryptArgs, EncryptArgs, InfoArgs, KeyArgs, ReadArgs, TuneArgs, VolumeArgs};
 
 /// Entry point of the binary.
@@ -60,9 +64,20 @@ fn provider(k: &KeyArgs) -> anyhow::Result<Box<dyn KeyProvider>> {
     let opts = KmsOptions {
         key_id: k.kms_key.clone(),
         endpoint: k.kms_endpoint.clone(),
+        ca_bundle: k.kms_ca_bundle.clone(),
         ..KmsOptions::default()
     };
-    Ok(Box::new(KmsKeyProvider::new(opts)?))
+    Ok(cached(KmsKeyProvider::new(opts)?))
+}
+
+/// Puts a KMS provider behind a [`DataKeyCache`], which keeps unwrapped keys in locked
+/// memory (a warning says so when the system refuses) and shares concurrent identical calls.
+fn cached(p: KmsKeyProvider) -> Box<dyn KeyProvider> {
+    let cache = DataKeyCache::new(Arc::new(p), CacheLimits::default());
+    if let Some(w) = cache.mlock_warning() {
+        eprintln!("volcrypt: warning: {w}");
+    }
+    Box::new(cache)
 }
 
 fn vref(v: &VolumeArgs) -> VolumeRef {
@@ -146,6 +161,8 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Verify(a) => verify(&a, quiet),
         Command::Cat(a) => cat(&a, quiet),
         Command::Info(a) => info(&a),
+        Command::Rewrap(a) => rekey::rewrap(&a, quiet),
+        Command::Rekey(a) => rekey::rekey(&a, quiet),
         Command::Demo(a) => demo::run(&a, quiet),
         Command::Kms(c) => kms::run(&c),
         Command::Bench(c) => bench::run(&c, quiet),

@@ -15,7 +15,11 @@ use crate::format::{chunk_aad, Geometry, TagEntry, TagKind};
 /// How to transform the chunks of a window.
 pub(crate) struct WindowCipher<'k> {
     pub geometry: Geometry,
+    /// The UUID bound into the AAD of the chunks being opened.
     pub uuid: [u8; 16],
+    /// The UUID bound into the AAD of the chunks being sealed (differs from `uuid` only when
+    /// rekeying into a new volume).
+    pub dst_uuid: [u8; 16],
     pub backend: Backend,
     /// Chunks below this index are in the "below" source state, the rest in "above".
     pub split: u64,
@@ -105,7 +109,7 @@ impl WindowCipher<'_> {
                     let Some(k) = self.dst else { return Ok(None) };
                     let key = seal_keys.get(group).ok_or(i)?;
                     let ctr = ctr_start + j as u64;
-                    let aad = chunk_aad(&self.uuid, k.version(), i, len, g.chunk_log2);
+                    let aad = chunk_aad(&self.dst_uuid, k.version(), i, len, g.chunk_log2);
                     let tag = key.seal(chunk_nonce(ctr), &aad, data).map_err(|_| i)?;
                     Ok(Some(TagEntry {
                         tag,

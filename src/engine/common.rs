@@ -3,12 +3,15 @@
 
 use std::path::{Path, PathBuf};
 
+use std::time::Duration;
+
 use super::cipher::WindowCipher;
-use super::pipeline::Done;
+use super::pipeline::{Done, PassStats, Pipeline};
 use super::volume::Volume;
-use super::{EngineError, RunOptions};
-use crate::crypto::VolumeKeys;
+use super::{EngineError, RunOptions, Summary};
+use crate::crypto::{NonceCounter, VolumeKeys};
 use crate::format::{VolumeState, TAG_ENTRY_LEN};
+use crate::io::EngineKind;
 
 /// A rayon pool of `threads` workers.
 pub(crate) fn pool(threads: usize) -> Result<rayon::ThreadPool, EngineError> {
@@ -45,6 +48,7 @@ pub(crate) fn read_cipher<'k>(
     WindowCipher {
         geometry: h.geometry,
         uuid: h.uuid,
+        dst_uuid: h.uuid,
         backend: opts.backend,
         split: h.progress,
         src_below: find(ring, below),
@@ -84,6 +88,46 @@ pub(crate) fn write_tags(vol: &Volume, done: &Done) -> Result<(), EngineError> {
     vol.meta
         .write_at(&raw, vol.header.layout.tag_entry(done.chunks.start))?;
     Ok(())
+}
+
+/// Runs `pipeline` from the volume's recorded progress to its end, checkpointing each window
+/// of a sealing pass: its tag entries written, data and tags synced, progress committed.
+pub(crate) fn sealing_pass(
+    vol: &mut Volume,
+    pipeline: Pipeline<'_>,
+    cipher: &WindowCipher<'_>,
+    nonces: &mut NonceCounter,
+) -> Result<PassStats, EngineError> {
+    let g = vol.header.geometry;
+    let first = vol.header.progress / u64::from(g.window_chunks);
+    pipeline.run(first..g.n_windows(), cipher, nonces, |done| {
+        write_tags(vol, done)?;
+        vol.sync_window(done.bytes.clone(), true, done.chunks.clone())?;
+        vol.commit(|h| h.progress = done.chunks.end)
+    })
+}
+
+impl Summary {
+    /// The summary of one data pass.
+    pub(crate) fn of(
+        op: &'static str,
+        stats: &PassStats,
+        engine: EngineKind,
+        opts: &RunOptions,
+        resumed_from: Option<u64>,
+    ) -> Summary {
+        Summary {
+            op,
+            bytes: stats.bytes,
+            chunks: stats.chunks,
+            elapsed: Duration::from_secs_f64(stats.secs),
+            engine,
+            backend: opts.backend,
+            threads: opts.threads,
+            resumed_from,
+            interrupted: stats.cancelled,
+        }
+    }
 }
 
 /// Removes a file on drop unless disarmed: outputs that were never completed do not linger.

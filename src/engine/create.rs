@@ -51,11 +51,12 @@ pub(crate) fn create(
     // RFC 9562 version 4 / variant bits, so the UUID prints like any other.
     uuid[6] = (uuid[6] & 0x0f) | 0x40;
     uuid[8] = (uuid[8] & 0x3f) | 0x80;
-    let ctx = KeyContext {
-        volume_uuid: uuid,
-        key_version: 1,
+    let ctx = if provider.shares_data_keys() {
+        KeyContext::shared(uuid, 1)
+    } else {
+        KeyContext::volume(uuid, 1)
     };
-    let (dk, wrapped) = provider.generate(&ctx)?;
+    let (dk, wrapped) = provider.generate_sized(&ctx, spec.geometry.data_len)?;
     let keys = VolumeKeys::derive(&dk, &uuid, 1);
     drop(dk);
     let mut keyslots: [Keyslot; 4] = std::array::from_fn(|_| Keyslot::empty());
@@ -63,6 +64,7 @@ pub(crate) fn create(
         version: 1,
         state: KeyslotState::Active,
         kind: wrapped.kind,
+        shared_ctx: ctx.shared,
         kcv: keys.kcv()?,
         ctx_hash: ctx.hash(),
         key_id: wrapped.key_id,

@@ -8,7 +8,6 @@
 //! complete, so `OUT` never exists half-written.
 
 use std::path::{Path, PathBuf};
-use std::time::Duration;
 
 use super::common::{find, pool, read_cipher, RemoveOnDrop};
 use super::files;
@@ -38,17 +37,7 @@ fn summary(
     opts: &RunOptions,
     resumed: Option<u64>,
 ) -> Summary {
-    Summary {
-        op: "decrypt",
-        bytes: stats.bytes,
-        chunks: stats.chunks,
-        elapsed: Duration::from_secs_f64(stats.secs),
-        engine: vol_kind,
-        backend: opts.backend,
-        threads: opts.threads,
-        resumed_from: resumed,
-        interrupted: stats.cancelled,
-    }
+    Summary::of("decrypt", &stats, vol_kind, opts, resumed)
 }
 
 fn in_place(
@@ -103,6 +92,7 @@ pub(crate) fn run(mut vol: Volume, opts: &RunOptions) -> Result<Summary, EngineE
     let cipher = super::cipher::WindowCipher {
         geometry: g,
         uuid: vol.header.uuid,
+        dst_uuid: vol.header.uuid,
         backend: opts.backend,
         split: start,
         src_below: None,

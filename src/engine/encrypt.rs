@@ -5,10 +5,8 @@
 //! read. Either way an interrupted run is resumed by running the same command again: the
 //! header records state `encrypting`, the frozen parameters and the progress.
 
-use std::time::Duration;
-
 use super::cipher::WindowCipher;
-use super::common::{pool, write_tags, RemoveOnDrop};
+use super::common::{pool, sealing_pass, RemoveOnDrop};
 use super::create::{create, reserve_nonces, NewVolume};
 use super::files::{self, Opened};
 use super::pipeline::{Pipeline, Sink};
@@ -105,7 +103,7 @@ fn in_place(
     if meta_state.is_some_and(|p| !p.is_plain()) {
         drop(data);
         let vol = refuse_or_resume(vref, chunk_size, provider, opts, true)?;
-        return run(vol, None, opts);
+        return run(vol, Source::InPlace, opts);
     }
     let geometry = Geometry::new(data.size, chunk_size.unwrap_or(DEFAULT_CHUNK_SIZE))?;
     let kind = if vref.header.is_some() {
@@ -155,7 +153,7 @@ fn in_place(
             if let Some(h) = &vref.header {
                 files::sync_parent(h)?;
             }
-            run(vol, None, opts)
+            run(vol, Source::InPlace, opts)
         }
         Err(e) => {
             if meta.is_none() {
@@ -205,7 +203,7 @@ fn out_of_place(
                 out.path.display()
             )));
         }
-        return run(vol, Some(src_io.as_ref()), opts);
+        return run(vol, Source::Plain(src_io.as_ref()), opts);
     }
     let geometry = Geometry::new(src.size, chunk_size.unwrap_or(DEFAULT_CHUNK_SIZE))?;
     let kind = match out.header {
@@ -237,13 +235,24 @@ fn out_of_place(
     let vol = create(&spec, d, m, provider, out.clone(), kept)?;
     files::sync_parent(&out.path)?;
     guards.iter_mut().for_each(RemoveOnDrop::disarm);
-    run(vol, Some(src_io.as_ref()), opts)
+    run(vol, Source::Plain(src_io.as_ref()), opts)
+}
+
+/// Where an encrypt's data comes from.
+pub(crate) enum Source<'a> {
+    /// The volume's own data, sealed in place.
+    InPlace,
+    /// Another device holding plaintext (out-of-place encrypt).
+    Plain(&'a dyn BlockIo),
+    /// Another, fully encrypted volume (out-of-place rekey): opened with its keys, sealed
+    /// with the new volume's.
+    Sealed(&'a Volume),
 }
 
 /// The data pass of an encrypt, from the volume's recorded progress to the end.
 pub(crate) fn run(
     mut vol: Volume,
-    src: Option<&dyn BlockIo>,
+    src: Source<'_>,
     opts: &RunOptions,
 ) -> Result<Summary, EngineError> {
     let g = vol.header.geometry;
@@ -251,19 +260,38 @@ pub(crate) fn run(
     let resumed_from = (start > 0).then_some(start);
     let mut nonces = reserve_nonces(&mut vol, g.n_chunks() - start)?;
     let ring = vol.key_ring();
+    let src_ring = match &src {
+        Source::Sealed(s) => s.key_ring(),
+        _ => std::sync::Arc::new(Vec::new()),
+    };
+    let (src_uuid, src_ver) = match &src {
+        Source::Sealed(s) => (s.header.uuid, s.header.cur_ver),
+        _ => (vol.header.uuid, 0),
+    };
     let cipher = WindowCipher {
         geometry: g,
-        uuid: vol.header.uuid,
+        uuid: src_uuid,
+        dst_uuid: vol.header.uuid,
         backend: opts.backend,
         split: 0,
         src_below: None,
-        src_above: None,
+        src_above: super::common::find(&src_ring, src_ver),
         dst: super::common::find(&ring, vol.header.tgt_ver),
     };
     let data = vol.data.clone();
-    let (src, sink) = match src {
-        Some(s) => (s, Sink::Device(data.as_ref())),
-        None => (data.as_ref(), Sink::InPlace),
+    let op = if matches!(src, Source::Sealed(_)) {
+        "rekey"
+    } else {
+        "encrypt"
+    };
+    let (src, src_tags, sink) = match src {
+        Source::InPlace => (data.as_ref(), None, Sink::InPlace),
+        Source::Plain(s) => (s, None, Sink::Device(data.as_ref())),
+        Source::Sealed(s) => (
+            s.data.as_ref(),
+            Some((s.meta.as_ref(), s.header.layout.tag_off)),
+            Sink::Device(data.as_ref()),
+        ),
     };
     let pool = pool(opts.threads)?;
     if let Some(p) = &opts.progress {
@@ -272,7 +300,7 @@ pub(crate) fn run(
     let pipeline = Pipeline {
         geometry: g,
         src,
-        src_tags: None,
+        src_tags,
         sink,
         direct: opts.io == EngineKind::Mmap,
         fail_on_bad: true,
@@ -280,12 +308,7 @@ pub(crate) fn run(
         cancel: opts.cancel.as_deref(),
         pool: &pool,
     };
-    let first = start / u64::from(g.window_chunks);
-    let stats = pipeline.run(first..g.n_windows(), &cipher, &mut nonces, |done| {
-        write_tags(&vol, done)?;
-        vol.sync_window(done.bytes.clone(), true, done.chunks.clone())?;
-        vol.commit(|h| h.progress = done.chunks.end)
-    })?;
+    let stats = sealing_pass(&mut vol, pipeline, &cipher, &mut nonces)?;
     if !stats.cancelled {
         let n = g.n_chunks();
         vol.commit_both(|h| {
@@ -300,22 +323,12 @@ pub(crate) fn run(
     if let Some(p) = &opts.progress {
         p.finish();
     }
-    Ok(Summary {
-        op: "encrypt",
-        bytes: stats.bytes,
-        chunks: stats.chunks,
-        elapsed: Duration::from_secs_f64(stats.secs),
-        engine: vol.data.kind(),
-        backend: opts.backend,
-        threads: opts.threads,
-        resumed_from,
-        interrupted: stats.cancelled,
-    })
+    Ok(Summary::of(op, &stats, vol.data.kind(), opts, resumed_from))
 }
 
 /// Identifies the source of an out-of-place encrypt: SHA-256 over its canonical path,
 /// device and inode, size and modification time. A resume from anything else is refused.
-fn source_id(src: &Opened) -> Result<[u8; 32], EngineError> {
+pub(crate) fn source_id(src: &Opened) -> Result<[u8; 32], EngineError> {
     use std::os::unix::ffi::OsStrExt;
     use std::os::unix::fs::MetadataExt;
     let path = std::fs::canonicalize(&src.path).map_err(EngineError::path(&src.path))?;

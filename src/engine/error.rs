@@ -70,6 +70,17 @@ pub enum EngineError {
         /// The failing chunk indexes.
         bad: Vec<u64>,
     },
+    /// A keyslot's recorded encryption context is not the one this volume's header implies
+    /// (the header was edited, or the volume copied and its UUID changed).
+    #[error(
+        "the encryption context of key version {version} does not match this volume's UUID: \
+         the header was edited or the keyslot comes from another volume; refusing to ask \
+         the key provider"
+    )]
+    ContextMismatch {
+        /// The key version.
+        version: u32,
+    },
     /// Another process holds the volume.
     #[error("{0} is busy: another volcrypt process has it open")]
     Busy(PathBuf),

@@ -18,6 +18,8 @@ mod info;
 mod pipeline;
 pub mod raw;
 mod read;
+mod rekey;
+mod rewrap;
 mod volume;
 
 pub use decrypt::decrypt;
@@ -25,6 +27,8 @@ pub use encrypt::encrypt;
 pub use error::EngineError;
 pub use info::{info, InfoReport, KeyslotInfo, SlotInfo};
 pub use read::{cat, verify, VerifyReport};
+pub use rekey::rekey;
+pub use rewrap::{rewrap, RewrapReport};
 
 use std::path::PathBuf;
 use std::sync::atomic::AtomicBool;

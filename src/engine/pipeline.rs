@@ -207,6 +207,11 @@ impl<'a> Pipeline<'a> {
                             // Blocks until the writer returns a buffer; fails once the writer
                             // has exited, which ends this thread too.
                             let Ok(pooled) = free_rx.recv() else { break };
+                            // The wait may have been long: do not start a window after a stop
+                            // was asked for meanwhile.
+                            if cancel.is_some_and(|c| c.load(Ordering::Relaxed)) {
+                                return Ok(true);
+                            }
                             this.read_owned(&bytes, pooled)?
                         }
                     };

@@ -71,7 +71,7 @@ pub fn encrypt(
     if !probe.is_plain() {
         let vol = dev.open(provider)?;
         super::encrypt::check_resume(&vol, Some(chunk_size), opts)?;
-        return super::encrypt::run(vol, None, opts);
+        return super::encrypt::run(vol, super::encrypt::Source::InPlace, opts);
     }
     let spec = NewVolume {
         geometry: Geometry::new(data_len, chunk_size)?,
@@ -87,7 +87,7 @@ pub fn encrypt(
         VolumeRef::attached("<device>"),
         Vec::new(),
     )?;
-    super::encrypt::run(vol, None, opts)
+    super::encrypt::run(vol, super::encrypt::Source::InPlace, opts)
 }
 
 /// Decrypts `dev` in place (or resumes an interrupted decrypt).

@@ -2,7 +2,6 @@
 //! (stream the plaintext, stopping before any chunk that fails authentication).
 
 use std::io::Write;
-use std::time::Duration;
 
 use super::common::{pool, read_cipher};
 use super::pipeline::{Pipeline, Sink};
@@ -81,17 +80,7 @@ fn run(
     if let Some(p) = &opts.progress {
         p.finish();
     }
-    let summary = Summary {
-        op,
-        bytes: stats.bytes,
-        chunks: stats.chunks,
-        elapsed: Duration::from_secs_f64(stats.secs),
-        engine: vol.data.kind(),
-        backend: opts.backend,
-        threads: opts.threads,
-        resumed_from: None,
-        interrupted: false,
-    };
+    let summary = Summary::of(op, &stats, vol.data.kind(), opts, None);
     Ok((summary, bad))
 }
 

@@ -41,10 +41,14 @@ pub(crate) fn unlock(
     slot: &Keyslot,
     uuid: &[u8; 16],
 ) -> Result<VolumeKeys, EngineError> {
-    let ctx = KeyContext {
-        volume_uuid: *uuid,
-        key_version: slot.version,
-    };
+    let ctx = slot_context(slot, uuid);
+    if ctx.hash() != slot.ctx_hash {
+        // Checked before asking the provider: a copied volume whose UUID was edited (or a
+        // keyslot moved from another volume) is named as such, without a KMS call.
+        return Err(EngineError::ContextMismatch {
+            version: slot.version,
+        });
+    }
     let wrapped = WrappedKey {
         kind: slot.kind,
         key_id: slot.key_id.clone(),
@@ -61,6 +65,31 @@ pub(crate) fn unlock(
         .into());
     }
     Ok(keys)
+}
+
+/// Both headers describe the same idle volume (fully encrypted, no operation) under the same
+/// key version and data key, differing at most in seqno and in the key's wrapping.
+pub(crate) fn same_idle_key(a: &Header, b: &Header) -> bool {
+    use crate::format::{Operation, VolumeState};
+    let idle = |h: &Header| h.state == VolumeState::Encrypted && h.operation == Operation::Idle;
+    idle(a)
+        && idle(b)
+        && a.cur_ver == b.cur_ver
+        && a.uuid == b.uuid
+        && a.progress == b.progress
+        && match (a.keyslot(a.cur_ver), b.keyslot(b.cur_ver)) {
+            (Some(x), Some(y)) => x.kcv == y.kcv && x.ctx_hash == y.ctx_hash && x != y,
+            _ => false,
+        }
+}
+
+/// The encryption context keyslot `slot` of volume `uuid` was wrapped under.
+pub(crate) fn slot_context(slot: &Keyslot, uuid: &[u8; 16]) -> KeyContext {
+    if slot.shared_ctx {
+        KeyContext::shared(*uuid, slot.version)
+    } else {
+        KeyContext::volume(*uuid, slot.version)
+    }
 }
 
 /// Opens the devices of `vref`: (data, metadata) handles, the same file when attached.
@@ -141,9 +170,21 @@ impl Volume {
             .map(|(s, e)| (*s, e.to_string()))
             .collect();
         let mut chosen = None;
+        let mut unlock_error: Option<(Header, EngineError)> = None;
         let mut cache: Vec<(Keyslot, VolumeKeys)> = Vec::new();
-        for cand in probe.found {
+        let mut found = probe.found;
+        // Newest first. An older slot may hold another wrapping of the same key (a rewrap
+        // that stopped between its two slot writes): failing to unwrap it is not an error
+        // once a newer slot opened, and when the newer one failed to unwrap, the older one is
+        // tried only if it describes the same idle state (never a rollback of progress).
+        found.sort_by_key(|u| std::cmp::Reverse(u.peek().seqno));
+        for cand in found {
             let h = cand.peek().clone();
+            if let Some((failed, _)) = &unlock_error {
+                if chosen.is_none() && !same_idle_key(failed, &h) {
+                    break;
+                }
+            }
             let ver = h
                 .mac_version()
                 .ok_or(EngineError::Internal("header without keyslot"))?;
@@ -151,8 +192,15 @@ impl Volume {
                 .keyslot(ver)
                 .ok_or(EngineError::Internal("mac keyslot missing"))?;
             if !cache.iter().any(|(k, _)| k == ks) {
-                let keys = unlock(provider, ks, &h.uuid)?;
-                cache.push((ks.clone(), keys));
+                match unlock(provider, ks, &h.uuid) {
+                    Ok(keys) => cache.push((ks.clone(), keys)),
+                    Err(e) => {
+                        if chosen.is_none() && unlock_error.is_none() {
+                            unlock_error = Some((h, e));
+                        }
+                        continue;
+                    }
+                }
             }
             let meta_key = cache
                 .iter()
@@ -165,7 +213,11 @@ impl Volume {
                 Err(e) => bad_slots.push((h.slot, e.to_string())),
             }
         }
-        let header: Header = chosen.ok_or_else(|| EngineError::HeaderAuth(label.to_owned()))?;
+        let header: Header = match (chosen, unlock_error) {
+            (Some(h), _) => h,
+            (None, Some((_, e))) => return Err(e),
+            (None, None) => return Err(EngineError::HeaderAuth(label.to_owned())),
+        };
         if d.len() < header.geometry.data_len {
             return Err(EngineError::Truncated {
                 path: vref.path.clone(),
@@ -221,6 +273,14 @@ impl Volume {
     /// The unlocked keys of version `ver`.
     pub fn keys(&self, ver: u32) -> Option<&VolumeKeys> {
         self.keys.iter().find(|k| k.version() == ver)
+    }
+
+    /// Adds the keys of a new key version (a rekey's target), before the ring is shared.
+    pub fn add_keys(&mut self, keys: VolumeKeys) -> Result<(), EngineError> {
+        Arc::get_mut(&mut self.keys)
+            .ok_or(EngineError::Internal("key ring shared while adding a key"))?
+            .push(keys);
+        Ok(())
     }
 
     /// A shared handle on the unlocked keys, for the cipher stage while the writer commits.

@@ -23,11 +23,13 @@
 //! 88    u64   nonce_hwm                         under K_meta of the newest key version
 //! ```
 //! The CRC catches torn writes cheaply and without a key; the HMAC stops forged or replayed
-//! state (cryptsetup CVE-2021-4122). Open picks the highest seqno whose CRC and MAC verify.
+//! state (cryptsetup CVE-2021-4122). The HMAC input is bytes 0..4064 with each keyslot's
+//! wrapping fields and the CRC zeroed (see `keyslot`): the wrapping can be replaced in place without the
+//! key ([`UnverifiedHeader::rewrapped`]), and it is authenticated by the KCV instead. Open picks the highest seqno whose CRC and MAC verify.
 //! Every region offset is stored *and* recomputed from the geometry; a mismatch is rejected.
 
 use super::bytes::{Reader, Writer};
-use super::keyslot::KEYSLOT_LEN;
+use super::keyslot::{KEYSLOT_LEN, WRAP_FIELDS};
 use super::{
     FormatError, Geometry, Keyslot, Layout, LayoutKind, FORMAT_VERSION, HEADER_LEN, KEYSLOTS, MAGIC,
 };
@@ -187,6 +189,42 @@ impl UnverifiedHeader {
             .map_err(|_| FormatError::BadMac(self.header.slot))?;
         Ok(self.header)
     }
+
+    /// This header with the wrapping of key version `ver` replaced (same seqno, same MAC,
+    /// fresh CRC), encoded for writing back to its own slot. Needs no key: the wrapping is
+    /// outside the MAC. The caller must make sure the new wrapping holds the same data key.
+    pub fn rewrapped(&self, ver: u32, wrapping: &Keyslot) -> Result<Vec<u8>, FormatError> {
+        let mut h = self.header.clone();
+        let slot = h
+            .keyslots
+            .iter_mut()
+            .find(|k| !k.is_empty() && k.version == ver)
+            .ok_or_else(|| FormatError::field("keyslot", format!("no keyslot for v{ver}")))?;
+        slot.kind = wrapping.kind;
+        slot.key_id.clone_from(&wrapping.key_id);
+        slot.blob.clone_from(&wrapping.blob);
+        let mut out = h.encode_unsigned()?;
+        debug_assert!(
+            mac_input(&out) == self.signed,
+            "rewrapping changed signed bytes"
+        );
+        out[MAC_OFF..].copy_from_slice(&self.mac);
+        Ok(out)
+    }
+}
+
+/// The bytes the header MAC covers: 0..4064 with every keyslot's wrapping and the CRC (which
+/// covers the wrapping) zeroed.
+pub(super) fn mac_input(encoded: &[u8]) -> Vec<u8> {
+    let mut m = encoded[..MAC_OFF].to_vec();
+    m[CRC_OFF..CRC_OFF + 4].fill(0);
+    for i in 0..KEYSLOTS {
+        let base = KEYSLOTS_OFF + i * KEYSLOT_LEN;
+        for r in &WRAP_FIELDS {
+            m[base + r.start..base + r.end].fill(0);
+        }
+    }
+    m
 }
 
 impl Header {
@@ -252,6 +290,14 @@ impl Header {
 
     /// Encodes the header and signs it with `key`.
     pub fn encode(&self, key: &MetaKey) -> Result<Vec<u8>, FormatError> {
+        let mut out = self.encode_unsigned()?;
+        let mac = key.sign(&mac_input(&out));
+        out[MAC_OFF..].copy_from_slice(&mac);
+        Ok(out)
+    }
+
+    /// Encodes everything but the MAC (left zero).
+    fn encode_unsigned(&self) -> Result<Vec<u8>, FormatError> {
         self.validate()?;
         let mut out = vec![0u8; HEADER_LEN];
         let mut w = Writer::new(&mut out);
@@ -299,8 +345,6 @@ impl Header {
         }
         let crc = crc32c::crc32c(&out[..CRC_OFF]);
         out[CRC_OFF..CRC_OFF + 4].copy_from_slice(&crc.to_le_bytes());
-        let mac = key.sign(&out[..MAC_OFF]);
-        out[MAC_OFF..].copy_from_slice(&mac);
         Ok(out)
     }
 
@@ -390,7 +434,7 @@ impl Header {
         header.validate()?;
         Ok(UnverifiedHeader {
             header,
-            signed: r.bytes(0, MAC_OFF)?.to_vec(),
+            signed: mac_input(bytes),
             mac: r.array(MAC_OFF)?,
         })
     }

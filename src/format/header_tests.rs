@@ -40,6 +40,7 @@ fn keyfile_slot(ver: u32, state: KeyslotState) -> Keyslot {
         version: ver,
         state,
         kind: KeyKind::KeyFile,
+        shared_ctx: true,
         kcv: volume_keys(ver).kcv().unwrap(),
         ctx_hash: sha256(format!("{{\"volume\":\"test\",\"version\":{ver}}}").as_bytes()),
         key_id: format!("keyfile:3f9a0c71e2b84d56a1c09e7f{ver:08x}"),
@@ -52,6 +53,7 @@ fn kms_slot(ver: u32, state: KeyslotState) -> Keyslot {
         version: ver,
         state,
         kind: KeyKind::Kms,
+        shared_ctx: false,
         kcv: volume_keys(ver).kcv().unwrap(),
         ctx_hash: sha256(b"{\"aws:ebs:id\":\"vol-0123456789abcdef0\"}"),
         key_id: KMS_ARN.to_owned(),
@@ -476,7 +478,8 @@ fn decode_rejects_inconsistent_fields_even_with_a_good_crc() {
         ("keyslot kind", KEYSLOTS_OFF + 5, vec![0]),
         ("keyslot", KEYSLOTS_OFF + 6, 257u16.to_le_bytes().to_vec()),
         ("keyslot", KEYSLOTS_OFF + 8, 561u16.to_le_bytes().to_vec()),
-        ("keyslot", KEYSLOTS_OFF + 10, vec![1]),
+        ("keyslot flags", KEYSLOTS_OFF + 10, vec![2]),
+        ("keyslot", KEYSLOTS_OFF + 11, vec![1]),
         (
             "keyslot key id padding",
             KEYSLOTS_OFF + 64 + 255,
@@ -595,4 +598,49 @@ fn signing_key_follows_mac_version() {
         decode_and_verify(&buf, Slot::A, &meta_key(1)),
         Err(FormatError::BadMac(Slot::A))
     );
+}
+
+#[test]
+fn rewrapping_keeps_the_mac_and_the_kcv_still_counts() {
+    let h = kms_header(LayoutKind::Attached, Slot::B);
+    let key = signing_key(&h);
+    let good = encoded(&h);
+    let u = Header::decode(&good, Slot::B).unwrap();
+    let ver = h.mac_version().unwrap();
+    let new = Keyslot {
+        kind: KeyKind::KeyFile,
+        key_id: "arn:aws:kms:us-east-1:111122223333:key/other".into(),
+        blob: blob(200, 0x77),
+        ..Keyslot::empty()
+    };
+    let bytes = u.rewrapped(ver, &new).unwrap();
+    assert_ne!(bytes, good);
+    let got = decode_and_verify(&bytes, Slot::B, &key).unwrap();
+    let ks = got.keyslot(ver).unwrap();
+    assert_eq!(
+        (ks.kind, &ks.key_id, &ks.blob),
+        (new.kind, &new.key_id, &new.blob)
+    );
+    assert_eq!(ks.kcv, h.keyslot(ver).unwrap().kcv);
+    assert_eq!(
+        (got.seqno, got.state, got.progress),
+        (h.seqno, h.state, h.progress)
+    );
+    // The KCV, version and state stay under the MAC.
+    let at = KEYSLOTS_OFF + h.keyslots.iter().position(|k| k.version == ver).unwrap() * 880;
+    for (what, off) in [
+        ("kcv", at + 16),
+        ("ctx hash", at + 32),
+        ("version", at),
+        ("flags", at + 10),
+    ] {
+        let mut forged = bytes.clone();
+        forged[off] ^= 1;
+        fix_crc(&mut forged);
+        // A decode error is fine too: the edit was rejected even earlier (out of range).
+        if let Ok(u) = Header::decode(&forged, Slot::B) {
+            assert_eq!(u.verify(&key), Err(FormatError::BadMac(Slot::B)), "{what}");
+        }
+    }
+    assert!(u.rewrapped(99, &new).is_err());
 }

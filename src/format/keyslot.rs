@@ -6,7 +6,9 @@
 //! 5    u8         kind (1 customer key file, 2 KMS)
 //! 6    u16        key id length
 //! 8    u16        wrapped blob length
-//! 10   [6]        reserved, zero
+//! 10   u8         flags (bit 0: the data key is bound to the shared context, not this
+//!                 volume's; see keys::KeyContext)
+//! 11   [5]        reserved, zero
 //! 16   [16]       key check value (KCV_v, see crypto::VolumeKeys::kcv)
 //! 32   [32]       SHA-256 of the canonical encryption context
 //! 64   [256]      key id: the KMS key ARN, or "keyfile:" + salted fingerprint
@@ -14,6 +16,12 @@
 //! ```
 //! The wrapped blob is not secret (it is ciphertext); the plaintext data key never touches
 //! disk.
+//!
+//! The *wrapping* (kind, the two lengths, key id and blob: [`WRAP_FIELDS`]) is outside the
+//! header MAC, like LUKS2 keyslot areas are outside its digest. That lets `rewrap` replace it
+//! through KMS `ReEncrypt` without ever seeing the plaintext data key (which it would need to
+//! re-sign the header). Nothing is lost: whatever wrapping is present must unwrap to a key
+//! whose check value matches the MAC-covered KCV, or the volume does not open.
 
 use super::bytes::{Reader, Writer};
 use super::FormatError;
@@ -26,6 +34,8 @@ pub const KEYSLOT_LEN: usize = 880;
 pub const MAX_KEY_ID_LEN: usize = 256;
 /// Longest wrapped data key.
 pub const MAX_BLOB_LEN: usize = 560;
+/// Byte ranges of a keyslot that hold its wrapping and are left out of the header MAC.
+pub const WRAP_FIELDS: [std::ops::Range<usize>; 2] = [5..10, 64..KEYSLOT_LEN];
 
 /// Lifecycle of a keyslot.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
@@ -58,6 +68,9 @@ pub struct Keyslot {
     pub state: KeyslotState,
     /// Who wraps the key.
     pub kind: KeyKind,
+    /// The data key is bound to the shared context (reused across volumes), not to this
+    /// volume's own.
+    pub shared_ctx: bool,
     /// Key check value.
     pub kcv: [u8; 16],
     /// SHA-256 of the canonical encryption context.
@@ -75,6 +88,7 @@ impl Keyslot {
             version: 0,
             state: KeyslotState::Empty,
             kind: KeyKind::KeyFile,
+            shared_ctx: false,
             kcv: [0; 16],
             ctx_hash: [0; 32],
             key_id: String::new(),
@@ -128,6 +142,7 @@ impl Keyslot {
         // Lengths were checked by `validate` (<= 560), so they fit in u16.
         w.u16(6, u16::try_from(self.key_id.len()).unwrap_or(0));
         w.u16(8, u16::try_from(self.blob.len()).unwrap_or(0));
+        w.u8(10, u8::from(self.shared_ctx));
         w.put(16, &self.kcv);
         w.put(32, &self.ctx_hash);
         w.put(64, self.key_id.as_bytes());
@@ -167,7 +182,14 @@ impl Keyslot {
         if id_len > MAX_KEY_ID_LEN || blob_len > MAX_BLOB_LEN {
             return Err(FormatError::field("keyslot", "length out of range"));
         }
-        r.zeros(10, 6, "keyslot")?;
+        let flags = r.u8(10)?;
+        if flags > 1 {
+            return Err(FormatError::field(
+                "keyslot flags",
+                format!("unknown flags {flags:#x}"),
+            ));
+        }
+        r.zeros(11, 5, "keyslot")?;
         r.zeros(
             64 + id_len,
             MAX_KEY_ID_LEN - id_len,
@@ -185,6 +207,7 @@ impl Keyslot {
             version: r.u32(0)?,
             state,
             kind,
+            shared_ctx: flags == 1,
             kcv: r.array(16)?,
             ctx_hash: r.array(32)?,
             key_id,

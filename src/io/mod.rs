@@ -1,5 +1,6 @@
-//! Block I/O engines behind one small trait. The only module allowed `unsafe` (mmap, ioctl),
-//! and every `unsafe` block carries a `// SAFETY:` comment.
+//! Block I/O engines behind one small trait, and [`LockedBuf`] (mlocked memory for keys). The
+//! only module allowed `unsafe` (mmap, ioctl, mlock), and every `unsafe` block carries a
+//! `// SAFETY:` comment.
 //!
 //! [`BlockIo`] is five methods in the spirit of redb's `StorageBackend`: length, positioned
 //! read and write, and durability. Engines never grow the device and never retry a failed
@@ -19,12 +20,14 @@ use std::sync::Arc;
 
 mod device;
 mod mem;
+pub(crate) mod memlock;
 mod mmap;
 mod null;
 mod pread;
 
 pub use device::{device_size, is_block_device};
 pub use mem::MemIo;
+pub use memlock::LockedBuf;
 pub use mmap::{MappedWindow, MmapIo};
 pub use null::NullIo;
 pub use pread::PreadIo;

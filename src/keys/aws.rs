@@ -7,10 +7,13 @@
 //!
 //! Configuration follows the standard AWS chains (`aws-config`): credentials from the
 //! environment, profile, web identity, ECS or IMDS; the region from `--region`-style options,
-//! `AWS_REGION` or the profile; the endpoint from [`KmsOptions::endpoint`], else
-//! `AWS_ENDPOINT_URL_KMS`, the profile's `services` section or `AWS_ENDPOINT_URL`, else the
-//! regional AWS endpoint. The same code therefore works against real AWS KMS, against
-//! `volcrypt kms serve` and against moto. Every call has an operation timeout; throttling,
+//! `AWS_REGION` or the profile; the endpoint from [`KmsOptions::endpoint`], else (the SDK's
+//! order) `AWS_ENDPOINT_URL_KMS`, `AWS_ENDPOINT_URL`, the profile's `services` section
+//! (`kms =` / `endpoint_url = ...`), the profile's `endpoint_url`, else the regional AWS
+//! endpoint; messages name the endpoint found the same way. HTTPS trusts the system roots, or
+//! only the CA certificates of [`KmsOptions::ca_bundle`] / `AWS_CA_BUNDLE` (a PEM file). The
+//! same code therefore works against real AWS KMS, against `volcrypt kms serve` (also with
+//! `--tls-self-signed`) and against moto. Every call has an operation timeout; throttling,
 //! 5xx responses and timeouts are retried by the SDK's standard retry mode (exponential
 //! backoff with jitter, bounded attempts).
 //!
@@ -19,6 +22,7 @@
 
 use std::collections::HashMap;
 use std::future::Future;
+use std::path::PathBuf;
 use std::time::Duration;
 
 use aws_sdk_kms::config::retry::RetryConfig;
@@ -27,9 +31,12 @@ use aws_sdk_kms::config::{BehaviorVersion, Credentials, Region};
 use aws_sdk_kms::primitives::Blob;
 use aws_sdk_kms::types::DataKeySpec;
 use aws_sdk_kms::Client;
+use aws_types::service_config::ServiceConfigKey;
+use aws_types::SdkConfig;
 use zeroize::Zeroizing;
 
 use super::aws_error::{self, Call};
+use super::aws_tls;
 use super::{KeyContext, KeyError, KeyProvider, WrappedKey};
 use crate::crypto::DataKey;
 use crate::format::{KeyKind, MAX_BLOB_LEN, MAX_KEY_ID_LEN};
@@ -51,6 +58,9 @@ pub struct KmsOptions {
     pub timeout: Duration,
     /// Attempts per call (1 = no retries).
     pub max_attempts: u32,
+    /// PEM file of the CA certificates to trust for HTTPS (`--kms-ca-bundle`), replacing the
+    /// system roots; `None` uses `AWS_CA_BUNDLE` when set, else the system roots.
+    pub ca_bundle: Option<PathBuf>,
 }
 
 impl Default for KmsOptions {
@@ -61,6 +71,7 @@ impl Default for KmsOptions {
             region: None,
             timeout: Duration::from_secs(10),
             max_attempts: 4,
+            ca_bundle: None,
         }
     }
 }
@@ -131,6 +142,9 @@ impl KmsKeyProvider {
         if let Some(c) = creds {
             loader = loader.credentials_provider(c);
         }
+        if let Some((path, source)) = aws_tls::ca_bundle(opts.ca_bundle.as_deref()) {
+            loader = loader.http_client(aws_tls::http_client(&path, source)?);
+        }
         let sdk = block(&runtime, loader.load())?;
         let Some(region) = sdk.region().map(ToString::to_string) else {
             return Err(KeyError::KmsConfig(
@@ -146,9 +160,7 @@ impl KmsKeyProvider {
         let endpoint = opts
             .endpoint
             .clone()
-            .or_else(|| env_nonempty("AWS_ENDPOINT_URL_KMS"))
-            .or_else(|| env_nonempty("AWS_ENDPOINT_URL"))
-            .or_else(|| sdk.endpoint_url().map(ToString::to_string))
+            .or_else(|| configured_endpoint(&sdk))
             .unwrap_or_else(|| format!("https://kms.{region}.amazonaws.com"));
         Ok(KmsKeyProvider {
             client: Client::from_conf(conf.build()),
@@ -235,8 +247,21 @@ where
         .map_err(|_| KeyError::KmsConfig("the KMS client thread panicked".into()))
 }
 
-fn env_nonempty(name: &str) -> Option<String> {
-    std::env::var(name).ok().filter(|v| !v.trim().is_empty())
+/// The endpoint the SDK uses when none is set in code, found by the same lookup as
+/// `aws_sdk_kms::config::Builder::from(&SdkConfig)`, so messages name the endpoint actually
+/// called: `AWS_ENDPOINT_URL_KMS`, then `AWS_ENDPOINT_URL`, then the profile's `services`
+/// section (`kms =` / `endpoint_url = ...`), then the profile's own `endpoint_url` (none of
+/// them under `AWS_IGNORE_CONFIGURED_ENDPOINT_URLS=true`). `None`: the regional AWS endpoint.
+fn configured_endpoint(sdk: &SdkConfig) -> Option<String> {
+    let key = ServiceConfigKey::builder()
+        .service_id("KMS")
+        .env("AWS_ENDPOINT_URL")
+        .profile("endpoint_url")
+        .build()
+        .ok()?;
+    sdk.service_config()
+        .and_then(|c| c.load_config(key))
+        .or_else(|| sdk.endpoint_url().map(ToString::to_string))
 }
 
 fn context_map(ctx: &KeyContext) -> HashMap<String, String> {
@@ -256,6 +281,34 @@ fn take_key(blob: Option<Blob>, call: &Call<'_>) -> Result<DataKey, KeyError> {
         ));
     }
     Ok(DataKey::from_slice(&raw)?)
+}
+
+/// The keyslot wrapping from a response's key ARN and ciphertext blob, checked to fit.
+fn kms_wrapping(
+    call: &Call<'_>,
+    arn: Option<String>,
+    blob: Option<Blob>,
+) -> Result<WrappedKey, KeyError> {
+    let arn = arn.ok_or_else(|| aws_error::malformed(call, "no KeyId in the response"))?;
+    let blob = blob
+        .ok_or_else(|| aws_error::malformed(call, "no CiphertextBlob in the response"))?
+        .into_inner();
+    if arn.len() > MAX_KEY_ID_LEN || blob.len() > MAX_BLOB_LEN {
+        return Err(aws_error::malformed(
+            call,
+            &format!(
+                "the key ARN ({} bytes) or ciphertext blob ({} bytes) does not fit a keyslot \
+                 (at most {MAX_KEY_ID_LEN} and {MAX_BLOB_LEN} bytes)",
+                arn.len(),
+                blob.len()
+            ),
+        ));
+    }
+    Ok(WrappedKey {
+        kind: KeyKind::Kms,
+        key_id: arn,
+        blob,
+    })
 }
 
 impl KeyProvider for KmsKeyProvider {
@@ -279,33 +332,54 @@ impl KeyProvider for KmsKeyProvider {
                     .send(),
             )?
             .map_err(|e| aws_error::map(e, &call))?;
-        let arn = out
-            .key_id
-            .ok_or_else(|| aws_error::malformed(&call, "no KeyId in the response"))?;
-        let blob = out
-            .ciphertext_blob
-            .ok_or_else(|| aws_error::malformed(&call, "no CiphertextBlob in the response"))?
-            .into_inner();
         let dk = take_key(out.plaintext, &call)?;
-        if arn.len() > MAX_KEY_ID_LEN || blob.len() > MAX_BLOB_LEN {
-            return Err(aws_error::malformed(
-                &call,
-                &format!(
-                    "the key ARN ({} bytes) or ciphertext blob ({} bytes) does not fit a \
-                     keyslot (at most {MAX_KEY_ID_LEN} and {MAX_BLOB_LEN} bytes)",
-                    arn.len(),
-                    blob.len()
-                ),
-            ));
+        let wrapped = kms_wrapping(&call, out.key_id, out.ciphertext_blob)?;
+        Ok((dk, wrapped))
+    }
+
+    fn wrap(&self, key: &DataKey, ctx: &KeyContext) -> Result<WrappedKey, KeyError> {
+        let target = self.key_id.as_deref().unwrap_or(DEFAULT_KMS_KEY);
+        let call = self.call("Encrypt", target);
+        // The SDK keeps its own copy of the request; it is dropped (not wiped) by the SDK,
+        // which is why KMS wrapping of an existing key is used only by `rewrap` from a key file.
+        let out = self
+            .block_on(
+                self.client
+                    .encrypt()
+                    .key_id(target)
+                    .plaintext(Blob::new(key.expose().to_vec()))
+                    .set_encryption_context(Some(context_map(ctx)))
+                    .send(),
+            )?
+            .map_err(|e| aws_error::map(e, &call))?;
+        kms_wrapping(&call, out.key_id, out.ciphertext_blob)
+    }
+
+    fn rewrap(
+        &self,
+        wrapped: &WrappedKey,
+        ctx: &KeyContext,
+    ) -> Result<Option<WrappedKey>, KeyError> {
+        if wrapped.kind != KeyKind::Kms {
+            return Ok(None);
         }
-        Ok((
-            dk,
-            WrappedKey {
-                kind: KeyKind::Kms,
-                key_id: arn,
-                blob,
-            },
-        ))
+        // No key named: the same key's current material (after a rotation).
+        let target = self.key_id.as_deref().unwrap_or(&wrapped.key_id);
+        let call = self.call("ReEncrypt", target);
+        let ctx = context_map(ctx);
+        let out = self
+            .block_on(
+                self.client
+                    .re_encrypt()
+                    .ciphertext_blob(Blob::new(wrapped.blob.clone()))
+                    .source_key_id(&wrapped.key_id)
+                    .set_source_encryption_context(Some(ctx.clone()))
+                    .destination_key_id(target)
+                    .set_destination_encryption_context(Some(ctx))
+                    .send(),
+            )?
+            .map_err(|e| aws_error::map(e, &call))?;
+        kms_wrapping(&call, out.key_id, out.ciphertext_blob).map(Some)
     }
 
     fn unwrap(&self, wrapped: &WrappedKey, ctx: &KeyContext) -> Result<DataKey, KeyError> {

@@ -72,6 +72,13 @@ where
     match &err {
         SdkError::TimeoutError(_) => unreachable(call, "timed out"),
         SdkError::DispatchFailure(d) if d.is_timeout() => unreachable(call, "timed out"),
+        SdkError::DispatchFailure(_) if chain(&err).contains("TLS handshake failed") => {
+            KeyError::KmsConfig(format!(
+                "{op} for KMS key {key}: the TLS certificate of KMS endpoint {endpoint} is not \
+                 trusted ({}); for a private CA pass --kms-ca-bundle FILE or set AWS_CA_BUNDLE",
+                chain(&err)
+            ))
+        }
         SdkError::DispatchFailure(d) if d.is_io() => {
             let detail = chain(&err);
             unreachable(call, &detail)
@@ -100,33 +107,46 @@ where
 {
     let (op, key, endpoint) = (call.op, call.key, call.endpoint);
     let code = err.code().unwrap_or("UnknownError").to_owned();
-    let detail = err.message().unwrap_or("no message").to_owned();
+    let detail = err.message().unwrap_or_default().to_owned();
     let what = match code.as_str() {
         "AccessDeniedException" => format!(
-            "access denied to KMS key {key} at {endpoint}; check the key policy, grants and \
-             the credentials in use"
+            "{op} on KMS key {key} at {endpoint}: access denied to the credentials in use; \
+             check that the key policy or a grant allows this principal kms:{op}, and that \
+             these are the credentials (profile, AWS_ACCESS_KEY_ID) you meant"
         ),
-        "NotFoundException" => format!("KMS key {key} was not found at {endpoint}"),
+        "NotFoundException" => format!(
+            "KMS key {key} was not found at {endpoint}; check the key id, alias or ARN, and \
+             that the region and account (credentials) are the ones the key lives in"
+        ),
         "DisabledException" => format!(
             "KMS key {key} at {endpoint} is disabled; enable it (kms enable-key) to use this \
              volume"
         ),
+        "KMSInvalidStateException" if detail.contains("pending deletion") => format!(
+            "KMS key {key} at {endpoint} is pending deletion, so it cannot be used; to keep \
+             the data under it, cancel the deletion before it takes effect (CancelKeyDeletion, \
+             then EnableKey); once deleted, volumes under it can never be opened"
+        ),
         "KMSInvalidStateException" => format!(
-            "KMS key {key} at {endpoint} is not usable in its current state (for example \
-             pending deletion; cancel-key-deletion and enable-key restore it)"
+            "KMS key {key} at {endpoint} is not usable in its current state; check it with \
+             DescribeKey (KeyState): a key pending deletion needs CancelKeyDeletion and \
+             EnableKey, a key pending import needs its key material"
         ),
         "InvalidCiphertextException" => format!(
             "KMS at {endpoint} rejected this volume's wrapped data key under key {key}: the \
-             ciphertext or its encryption context (volume UUID, key version) does not match, \
-             e.g. a volume header that was edited or copied"
+             ciphertext or its encryption context (volume UUID, key version) does not match \
+             the one it was made with, e.g. a volume header that was edited or copied; \
+             restore the original header (or the volume from a backup)"
         ),
         "IncorrectKeyException" => format!(
             "this volume's data key was not wrapped by KMS key {key} (at {endpoint}); name \
              the right key, or use --kms to use the key recorded in the volume"
         ),
         "ThrottlingException" => format!(
-            "KMS at {endpoint} throttled {op} on key {key} and {} attempt(s) did not get \
-             through; try again later",
+            "KMS at {endpoint} throttled {op} on key {key}: the request rate is over the \
+             account's KMS quota, and {} attempt(s) with backoff did not get through; try again \
+             later, lower the request rate (other users of the account count too), or ask for \
+             a higher KMS request quota",
             call.max_attempts
         ),
         "UnrecognizedClientException"
@@ -145,8 +165,11 @@ where
         }
         _ => format!("{op} for KMS key {key} at {endpoint} failed"),
     };
-    KeyError::Kms {
-        message: format!("{what} ({code}: {detail})"),
-        code,
-    }
+    // KMS gives no detail for some errors (InvalidCiphertextException): just the code then.
+    let message = if detail.trim().is_empty() {
+        format!("{what} ({code})")
+    } else {
+        format!("{what} ({code}: {detail})")
+    };
+    KeyError::Kms { message, code }
 }

@@ -82,7 +82,7 @@ impl FileKeyProvider {
     }
 
     fn key_id(&self, ctx: &KeyContext) -> Result<String, KeyError> {
-        let fp = self.wrapper.fingerprint(&ctx.volume_uuid)?;
+        let fp = self.wrapper.fingerprint(&ctx.fingerprint_salt())?;
         let hex: String = fp.iter().map(|b| format!("{b:02x}")).collect();
         Ok(format!("{PREFIX}{hex}"))
     }
@@ -95,15 +95,16 @@ impl KeyProvider for FileKeyProvider {
 
     fn generate(&self, ctx: &KeyContext) -> Result<(DataKey, WrappedKey), KeyError> {
         let dk = DataKey::generate()?;
-        let blob = self.wrapper.wrap(&dk, &ctx.canonical())?;
-        Ok((
-            dk,
-            WrappedKey {
-                kind: KeyKind::KeyFile,
-                key_id: self.key_id(ctx)?,
-                blob,
-            },
-        ))
+        let wrapped = self.wrap(&dk, ctx)?;
+        Ok((dk, wrapped))
+    }
+
+    fn wrap(&self, key: &DataKey, ctx: &KeyContext) -> Result<WrappedKey, KeyError> {
+        Ok(WrappedKey {
+            kind: KeyKind::KeyFile,
+            key_id: self.key_id(ctx)?,
+            blob: self.wrapper.wrap(key, &ctx.canonical())?,
+        })
     }
 
     fn unwrap(&self, wrapped: &WrappedKey, ctx: &KeyContext) -> Result<DataKey, KeyError> {
@@ -144,20 +145,14 @@ mod tests {
 
     #[test]
     fn wrong_key_is_named() {
-        let ctx = KeyContext {
-            volume_uuid: [5; 16],
-            key_version: 1,
-        };
+        let ctx = KeyContext::volume([5; 16], 1);
         let a = FileKeyProvider::from_key(&DataKey::from_bytes([1; 32]), "a");
         let b = FileKeyProvider::from_key(&DataKey::from_bytes([2; 32]), "b");
         let (dk, w) = a.generate(&ctx).unwrap();
         assert_eq!(a.unwrap(&w, &ctx).unwrap().expose(), dk.expose());
         let e = b.unwrap(&w, &ctx).unwrap_err();
         assert!(matches!(e, KeyError::WrongKey(_)), "{e}");
-        let other_ctx = KeyContext {
-            key_version: 2,
-            ..ctx
-        };
+        let other_ctx = KeyContext::volume([5; 16], 2);
         assert!(a.unwrap(&w, &other_ctx).is_err());
     }
 }

@@ -12,10 +12,16 @@
 
 mod aws;
 mod aws_error;
+mod aws_tls;
+mod cache;
 mod context;
 mod file;
 
 pub use aws::{KmsKeyProvider, KmsOptions, DEFAULT_KMS_KEY};
+pub use cache::{
+    mlock_warning_text, CacheClock, CacheLimits, CacheMetrics, DataKeyCache, InnerCalls,
+    LatencySummary,
+};
 pub use context::{format_uuid as context_uuid, KeyContext};
 pub use file::FileKeyProvider;
 
@@ -84,6 +90,40 @@ pub trait KeyProvider: Send + Sync {
     /// Makes a new data key for `ctx`, returned in plaintext and wrapped.
     fn generate(&self, ctx: &KeyContext) -> Result<(DataKey, WrappedKey), KeyError>;
 
+    /// Makes a new data key for a volume of `bytes` bytes: the same as [`Self::generate`],
+    /// except for a cache that shares keys between volumes (it counts the bytes toward its
+    /// `max_bytes` limit).
+    fn generate_sized(
+        &self,
+        ctx: &KeyContext,
+        bytes: u64,
+    ) -> Result<(DataKey, WrappedKey), KeyError> {
+        let _ = bytes;
+        self.generate(ctx)
+    }
+
     /// Unwraps `wrapped`, which must have been made for `ctx`.
     fn unwrap(&self, wrapped: &WrappedKey, ctx: &KeyContext) -> Result<DataKey, KeyError>;
+
+    /// Wraps an existing data key under this provider's key (`rewrap` of a key-file volume:
+    /// a KMS `Encrypt` call, or a local wrap for a key file).
+    fn wrap(&self, key: &DataKey, ctx: &KeyContext) -> Result<WrappedKey, KeyError>;
+
+    /// Re-wraps `wrapped` under this provider's key without the plaintext leaving the key
+    /// service (KMS `ReEncrypt`). `Ok(None)`: not possible for this pair of wrappings; the
+    /// caller unwraps with the source provider and calls [`Self::wrap`] instead.
+    fn rewrap(
+        &self,
+        wrapped: &WrappedKey,
+        ctx: &KeyContext,
+    ) -> Result<Option<WrappedKey>, KeyError> {
+        let _ = (wrapped, ctx);
+        Ok(None)
+    }
+
+    /// True when new volumes should bind their data key to the shared context
+    /// ([`KeyContext::shared`]) so one cached data key can serve many of them.
+    fn shares_data_keys(&self) -> bool {
+        false
+    }
 }

@@ -21,13 +21,15 @@ use crate::util::*;
 
 const LEN: u64 = 200 * KIB + 123;
 
-struct Kms {
-    dir: tempfile::TempDir,
-    server: RunningServer,
-    cred: CredentialFile,
+/// The local KMS server in-process on 127.0.0.1, with its admin credential (shared by the
+/// other KMS test modules).
+pub(crate) struct Kms {
+    pub dir: tempfile::TempDir,
+    pub server: RunningServer,
+    pub cred: CredentialFile,
 }
 
-fn kms() -> Kms {
+pub(crate) fn kms() -> Kms {
     let dir = scratch();
     let mut cfg = ServerConfig::new(dir.path().join("kms"));
     cfg.addr = "127.0.0.1:0".parse().unwrap();
@@ -38,7 +40,7 @@ fn kms() -> Kms {
 }
 
 impl Kms {
-    fn provider(&self, key: Option<&str>) -> KmsKeyProvider {
+    pub fn provider(&self, key: Option<&str>) -> KmsKeyProvider {
         let opts = KmsOptions {
             key_id: key.map(str::to_owned),
             ..KmsOptions::default()
@@ -54,7 +56,7 @@ impl Kms {
     }
 
     /// Runs one admin SDK call on a private runtime and client.
-    fn sdk<T, F, Fut>(&self, f: F) -> T
+    pub fn sdk<T, F, Fut>(&self, f: F) -> T
     where
         F: FnOnce(aws_sdk_kms::Client) -> Fut,
         Fut: std::future::Future<Output = T>,
@@ -79,7 +81,7 @@ impl Kms {
     }
 
     /// Runs the binary with the AWS credential chain fed through the environment.
-    fn cli(&self, args: &[&dyn AsRef<std::ffi::OsStr>]) -> Run {
+    pub fn cli(&self, args: &[&dyn AsRef<std::ffi::OsStr>]) -> Run {
         let out = Command::new(env!("CARGO_BIN_EXE_volcrypt"))
             .args(args.iter().map(|a| a.as_ref()))
             .env("AWS_ACCESS_KEY_ID", &self.cred.access_key_id)
@@ -106,7 +108,7 @@ impl Kms {
 }
 
 /// The active keyslot (version 1) and the volume UUID, read from the attached header.
-fn keyslot(path: &Path) -> (Keyslot, [u8; 16]) {
+pub(crate) fn keyslot(path: &Path) -> (Keyslot, [u8; 16]) {
     let (a, b) = header_offsets(file_len(path)).unwrap();
     for (off, slot) in [(a, Slot::A), (b, Slot::B)] {
         if let Ok(h) = Header::decode(&read_at(path, off, 4096), slot) {
@@ -120,13 +122,7 @@ fn keyslot(path: &Path) -> (Keyslot, [u8; 16]) {
 }
 
 fn ctx_map(uuid: [u8; 16]) -> HashMap<String, String> {
-    KeyContext {
-        volume_uuid: uuid,
-        key_version: 1,
-    }
-    .pairs()
-    .into_iter()
-    .collect()
+    KeyContext::volume(uuid, 1).pairs().into_iter().collect()
 }
 
 #[test]

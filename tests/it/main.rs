@@ -3,6 +3,11 @@
 
 mod blockdev;
 mod cli;
+mod envelope;
+mod kms_cache;
+mod kms_client;
+mod kms_errors;
+mod kms_moto;
 mod kms_provider;
 mod kms_sdk;
 mod kms_server;

@@ -165,7 +165,7 @@ def make_client(
     constraints), so that the server's own validation is what the test sees."""
     assert ENDPOINT_RE.match(endpoint), f"refusing a non-loopback endpoint {endpoint!r}"
     cfg = Config(
-        retries={"max_attempts": 1},
+        retries={"total_max_attempts": 1},
         connect_timeout=5,
         read_timeout=60,
         parameter_validation=validate,

@@ -36,6 +36,10 @@ pub struct ServerConfig {
     pub tls_self_signed: bool,
     /// Allow plaintext HTTP on a non-loopback address.
     pub insecure_allow_plaintext: bool,
+    /// Cryptographic requests per second per account (`--request-quota`), AWS's shared
+    /// quota: a token bucket with a one-second burst; over it, `ThrottlingException`.
+    /// `None` (the default): no quota. `Some(0)`: every cryptographic request is throttled.
+    pub request_quota: Option<u32>,
 }
 
 /// PEM files for TLS.
@@ -48,7 +52,8 @@ pub struct TlsFiles {
 }
 
 impl ServerConfig {
-    /// Defaults: 127.0.0.1:4599, account 111122223333, us-east-1, real-time days.
+    /// Defaults: 127.0.0.1:4599, account 111122223333, us-east-1, real-time days, no request
+    /// quota.
     pub fn new(data_dir: impl Into<PathBuf>) -> Self {
         ServerConfig {
             addr: SocketAddr::from(([127, 0, 0, 1], 4599)),
@@ -63,6 +68,7 @@ impl ServerConfig {
             tls: None,
             tls_self_signed: false,
             insecure_allow_plaintext: false,
+            request_quota: None,
         }
     }
 }

@@ -5,6 +5,10 @@
 //! [`start`] runs a server on its own runtime thread and returns a handle (tests, the demo,
 //! the bench); [`run_until`] serves on the caller's runtime until a shutdown future resolves
 //! (`volcrypt kms serve`). Both serve HTTPS when the configuration asks for TLS (`tls.rs`).
+//!
+//! With a request quota configured (`ServerConfig::request_quota`, see `quota.rs`), an
+//! authenticated cryptographic request over the caller account's quota is answered
+//! `ThrottlingException` before it reaches the service, and audited as such.
 
 use std::future::Future;
 use std::net::SocketAddr;
@@ -18,6 +22,7 @@ use axum::response::{IntoResponse, Response};
 use axum::Router;
 
 use super::config::ServerConfig;
+use super::quota::RequestQuota;
 use super::service::{Caller, Kms, ServerError};
 use super::sigv4::{self, SignedRequest};
 use super::tls::{self, ServerTls};
@@ -73,14 +78,21 @@ fn is_slow(op: Operation) -> bool {
     )
 }
 
+/// What the handler serves: the service and, if configured, its request quota.
+struct Served {
+    kms: Arc<Kms>,
+    quota: Option<RequestQuota>,
+}
+
 async fn handle(
-    State(kms): State<Arc<Kms>>,
+    State(served): State<Arc<Served>>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     method: Method,
     uri: Uri,
     headers: HeaderMap,
     body: axum::body::Body,
 ) -> Response {
+    let kms = &served.kms;
     let rid = request_id();
     // Read the body ourselves: axum's own rejection would be a plain-text answer, and every
     // error of this server is JSON with a request id.
@@ -125,13 +137,19 @@ async fn handle(
         Ok(op) => op,
         Err(e) => return error_body(&e, &rid),
     };
+    if let Some(q) = &served.quota {
+        if !q.admit(&principal.account_id, op) {
+            kms.audit_rejected(&source, &rid, target, "ThrottlingException");
+            return error_body(&KmsError::throttled(), &rid);
+        }
+    }
     let caller = Caller {
         principal,
         source,
         request_id: rid.clone(),
     };
     let result = if is_slow(op) {
-        let kms = Arc::clone(&kms);
+        let kms = Arc::clone(kms);
         let caller = caller.clone();
         tokio::task::spawn_blocking(move || kms.handle(&caller, op, &body))
             .await
@@ -149,9 +167,13 @@ fn error_body(e: &KmsError, rid: &str) -> Response {
     reply(e.http_status(), e.to_body(), rid)
 }
 
-/// The router: every request goes to the one handler, whatever its path or method.
+/// The router: every request goes to the one handler, whatever its path or method. Each
+/// router has its own request quota (from `kms.config.request_quota`).
 pub fn router(kms: Arc<Kms>) -> Router {
-    Router::new().fallback(handle).with_state(kms)
+    let quota = kms.config.request_quota.map(RequestQuota::new);
+    Router::new()
+        .fallback(handle)
+        .with_state(Arc::new(Served { kms, quota }))
 }
 
 fn check_bind(config: &ServerConfig) -> Result<(), ServerError> {

@@ -12,6 +12,7 @@
 //! | `ops` | one handler per operation, and authorization (policies, grants) |
 //! | `service` | data dir, credentials, dispatch; transport-free |
 //! | `http` | axum transport, request ids, error bodies |
+//! | `quota` | the optional request quota (`ThrottlingException`) |
 //! | `tls` | HTTPS: supplied or self-signed certificates, the TLS accept loop |
 //!
 //! It may use `crypto` and `kms::wire`, never `keys` or `engine`.
@@ -23,6 +24,7 @@ mod http;
 pub mod model;
 mod ops;
 mod persist;
+mod quota;
 mod registry;
 mod service;
 pub mod sigv4;
