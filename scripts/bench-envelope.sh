@@ -24,7 +24,7 @@ cmd=(target/release/volcrypt bench envelope --size "$SIZE" --volumes "$VOLUMES"
      --volume-size "$VOLUME_SIZE" --max-uses "$MAX_USES" --dir "$DIR" --out "$OUT")
 {
   echo "${cmd[*]}"
-  echo "git $(git rev-parse --short HEAD 2>/dev/null || echo unknown); $(nproc) cores; $(uname -r)"
+  echo "git $(git describe --always --dirty 2>/dev/null || echo unknown); $(nproc) cores; $(uname -r)"
 } > "$OUT/command.txt"
 "${cmd[@]}"
 echo "results in $OUT"
