@@ -40,6 +40,8 @@ pub enum Command {
     Rewrap(RewrapArgs),
     /// New data key and a full data pass (key version v to v+1), in place or with --output.
     Rekey(RekeyArgs),
+    /// Finish an interrupted in-place encrypt, rekey or decrypt (after a crash or a signal).
+    Resume(ResumeArgs),
     /// Demo: create a scratch volume, encrypt, verify and decrypt it, print throughput.
     Demo(DemoArgs),
     /// The local KMS server (AWS KMS JSON protocol) and its audit log.
@@ -66,9 +68,10 @@ pub struct TuneArgs {
     /// Cipher threads [default: all cores].
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..=1024))]
     pub threads: Option<u16>,
-    /// I/O engine.
-    #[arg(long = "io", value_name = "ENGINE", default_value = "mmap", value_parser = parse_engine)]
-    pub io: EngineKind,
+    /// I/O engine: `mmap`, `pread`, or `auto` (mmap on tmpfs/ramfs, pread on disk-backed
+    /// file systems and block devices, where it is faster).
+    #[arg(long = "io", value_name = "ENGINE", default_value = "auto", value_parser = parse_engine)]
+    pub io: IoChoice,
     /// AES-GCM implementation.
     #[arg(long = "crypto", value_name = "BACKEND", default_value = "ring", value_parser = parse_backend)]
     pub crypto: Backend,
@@ -112,9 +115,11 @@ pub struct EncryptArgs {
     /// Chunk size: a power of two from 4K to 1M [default: 64K].
     #[arg(long, value_name = "SIZE", value_parser = parse_chunk_size)]
     pub chunk_size: Option<u64>,
-    /// Crash protection for in place work. `none`: safe against SIGINT/SIGTERM (the current
-    /// window is finished), NOT against SIGKILL or power loss.
-    #[arg(long, value_name = "MODE", default_value = "none", value_parser = parse_resilience)]
+    /// Crash protection for in place work. `journal`: every window is journaled and synced
+    /// before it is written in place, so a SIGKILL or power loss at any moment loses nothing
+    /// (`volcrypt resume` continues). `none`: about twice as fast, safe against SIGINT/SIGTERM
+    /// (the current window is finished) but NOT against SIGKILL or power loss.
+    #[arg(long, value_name = "MODE", default_value = "journal", value_parser = parse_resilience)]
     pub resilience: Resilience,
     #[command(flatten)]
     pub key: KeyArgs,
@@ -131,7 +136,7 @@ pub struct DecryptArgs {
     #[arg(long, short, value_name = "OUT")]
     pub output: Option<PathBuf>,
     /// Crash protection for in place work (see `encrypt --help`).
-    #[arg(long, value_name = "MODE", default_value = "none", value_parser = parse_resilience)]
+    #[arg(long, value_name = "MODE", default_value = "journal", value_parser = parse_resilience)]
     pub resilience: Resilience,
     #[command(flatten)]
     pub key: KeyArgs,
@@ -195,11 +200,26 @@ pub struct RekeyArgs {
     #[arg(long, short, value_name = "OUT")]
     pub output: Option<PathBuf>,
     /// Crash protection for in place work (see `encrypt --help`).
-    #[arg(long, value_name = "MODE", default_value = "none", value_parser = parse_resilience)]
+    #[arg(long, value_name = "MODE", default_value = "journal", value_parser = parse_resilience)]
     pub resilience: Resilience,
     /// The volume's current key.
     #[command(flatten)]
     pub key: KeyArgs,
+    #[command(flatten)]
+    pub to: TargetArgs,
+    #[command(flatten)]
+    pub tune: TuneArgs,
+}
+
+/// `resume`.
+#[derive(Debug, Args)]
+pub struct ResumeArgs {
+    #[command(flatten)]
+    pub volume: VolumeArgs,
+    /// The volume's key.
+    #[command(flatten)]
+    pub key: KeyArgs,
+    /// For an interrupted rekey to another key: that key.
     #[command(flatten)]
     pub to: TargetArgs,
     #[command(flatten)]
@@ -264,10 +284,22 @@ pub fn parse_chunk_size(s: &str) -> Result<u64, String> {
     Ok(n)
 }
 
-fn parse_engine(s: &str) -> Result<EngineKind, String> {
+/// The `--io` choice.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum IoChoice {
+    /// By file system: mmap on tmpfs/ramfs, pread elsewhere.
+    Auto,
+    /// This engine.
+    Fixed(EngineKind),
+}
+
+fn parse_engine(s: &str) -> Result<IoChoice, String> {
+    if s == "auto" {
+        return Ok(IoChoice::Auto);
+    }
     match s.parse()? {
-        EngineKind::Mem => Err("'mem' is a test engine; use mmap or pread".into()),
-        k => Ok(k),
+        EngineKind::Mem => Err("'mem' is a test engine; use auto, mmap or pread".into()),
+        k => Ok(IoChoice::Fixed(k)),
     }
 }
 

@@ -23,6 +23,7 @@ use anyhow::Context;
 use clap::Parser;
 
 use crate::engine::{self, RunOptions, Summary, VolumeRef};
+use crate::io::EngineKind;
 use crate::keys::{
     CacheLimits, DataKeyCache, FileKeyProvider, KeyProvider, KmsKeyProvider, KmsOptions,
 };
@@ -87,9 +88,16 @@ fn vref(v: &VolumeArgs) -> VolumeRef {
     }
 }
 
-fn options(tune: &TuneArgs, op: &str, quiet: bool) -> RunOptions {
+/// Run options from the tuning flags; `--io auto` picks the engine for the file system that
+/// holds `path`.
+fn options(tune: &TuneArgs, op: &str, quiet: bool, path: &std::path::Path) -> RunOptions {
+    let io = match tune.io {
+        args::IoChoice::Fixed(k) => k,
+        args::IoChoice::Auto if crate::io::in_memory_fs(path) => EngineKind::Mmap,
+        args::IoChoice::Auto => EngineKind::Pread,
+    };
     let mut o = RunOptions {
-        io: tune.io,
+        io,
         backend: tune.crypto,
         progress: progress::bar(op, quiet || tune.json),
         ..RunOptions::default()
@@ -163,6 +171,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Info(a) => info(&a),
         Command::Rewrap(a) => rekey::rewrap(&a, quiet),
         Command::Rekey(a) => rekey::rekey(&a, quiet),
+        Command::Resume(a) => rekey::resume(&a, quiet),
         Command::Demo(a) => demo::run(&a, quiet),
         Command::Kms(c) => kms::run(&c),
         Command::Bench(c) => bench::run(&c, quiet),
@@ -171,7 +180,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
 
 fn encrypt(a: &EncryptArgs, quiet: bool) -> anyhow::Result<ExitCode> {
     let keys = provider(&a.key)?;
-    let mut opts = options(&a.tune, "encrypt", quiet);
+    let mut opts = options(&a.tune, "encrypt", quiet, &a.volume.volume);
     opts.resilience = a.resilience;
     opts.cancel = Some(cancel_on_signals()?);
     let (src, out) = match &a.output {
@@ -191,7 +200,7 @@ fn encrypt(a: &EncryptArgs, quiet: bool) -> anyhow::Result<ExitCode> {
 
 fn decrypt(a: &DecryptArgs, quiet: bool) -> anyhow::Result<ExitCode> {
     let keys = provider(&a.key)?;
-    let mut opts = options(&a.tune, "decrypt", quiet);
+    let mut opts = options(&a.tune, "decrypt", quiet, &a.volume.volume);
     opts.resilience = a.resilience;
     opts.cancel = Some(cancel_on_signals()?);
     let s = engine::decrypt(&vref(&a.volume), a.output.as_deref(), keys.as_ref(), &opts)?;
@@ -205,7 +214,7 @@ fn decrypt(a: &DecryptArgs, quiet: bool) -> anyhow::Result<ExitCode> {
 
 fn verify(a: &ReadArgs, quiet: bool) -> anyhow::Result<ExitCode> {
     let keys = provider(&a.key)?;
-    let opts = options(&a.tune, "verify", quiet);
+    let opts = options(&a.tune, "verify", quiet, &a.volume.volume);
     let r = engine::verify(&vref(&a.volume), keys.as_ref(), &opts)?;
     if a.tune.json {
         println!("{}", serde_json::to_string_pretty(&r)?);
@@ -243,7 +252,7 @@ fn verify(a: &ReadArgs, quiet: bool) -> anyhow::Result<ExitCode> {
 
 fn cat(a: &ReadArgs, quiet: bool) -> anyhow::Result<ExitCode> {
     let keys = provider(&a.key)?;
-    let opts = options(&a.tune, "cat", true);
+    let opts = options(&a.tune, "cat", true, &a.volume.volume);
     let mut out = std::io::BufWriter::with_capacity(1 << 20, std::io::stdout());
     let r = engine::cat(&vref(&a.volume), keys.as_ref(), &opts, &mut out);
     out.flush().ok();

@@ -10,7 +10,7 @@ use std::process::ExitCode;
 
 use anyhow::{bail, Context};
 
-use super::args::{RekeyArgs, RewrapArgs, TargetArgs};
+use super::args::{RekeyArgs, ResumeArgs, RewrapArgs, TargetArgs};
 use super::{cancel_on_signals, options, print_summary, vref};
 use crate::engine::{self, VolumeRef};
 use crate::format::KeyKind;
@@ -36,6 +36,15 @@ fn current_wrapping(v: &VolumeRef) -> anyhow::Result<(KeyKind, String)> {
 struct Conn<'a> {
     endpoint: Option<&'a String>,
     ca_bundle: Option<&'a PathBuf>,
+}
+
+impl<'a> Conn<'a> {
+    fn of(k: &'a super::args::KeyArgs) -> Self {
+        Conn {
+            endpoint: k.kms_endpoint.as_ref(),
+            ca_bundle: k.kms_ca_bundle.as_ref(),
+        }
+    }
 }
 
 fn kms(c: &Conn<'_>, key: Option<String>) -> anyhow::Result<Box<dyn KeyProvider>> {
@@ -105,10 +114,7 @@ pub(super) fn rewrap(a: &RewrapArgs, quiet: bool) -> anyhow::Result<ExitCode> {
 pub(super) fn rekey(a: &RekeyArgs, quiet: bool) -> anyhow::Result<ExitCode> {
     let v = vref(&a.volume);
     let from = super::provider(&a.key)?;
-    let c = Conn {
-        endpoint: a.key.kms_endpoint.as_ref(),
-        ca_bundle: a.key.kms_ca_bundle.as_ref(),
-    };
+    let c = Conn::of(&a.key);
     let named = target(&a.to, &c)?;
     // No target named: the new data key goes under the key the volume is under now.
     let same_kms = match (&named, a.key.key_file.is_some()) {
@@ -122,11 +128,24 @@ pub(super) fn rekey(a: &RekeyArgs, quiet: bool) -> anyhow::Result<ExitCode> {
         (Some(t), _) | (None, Some(t)) => t.as_ref(),
         (None, None) => from.as_ref(),
     };
-    let mut opts = options(&a.tune, "rekey", quiet);
+    let mut opts = options(&a.tune, "rekey", quiet, &a.volume.volume);
     opts.resilience = a.resilience;
     opts.cancel = Some(cancel_on_signals()?);
     let out = a.output.as_ref().map(VolumeRef::attached);
     let s = engine::rekey(&v, out.as_ref(), from.as_ref(), to, &opts)?;
     print_summary("rekey", &s, &a.tune, quiet)?;
+    Ok(ExitCode::SUCCESS)
+}
+
+pub(super) fn resume(a: &ResumeArgs, quiet: bool) -> anyhow::Result<ExitCode> {
+    let v = vref(&a.volume);
+    let from = super::provider(&a.key)?;
+    let c = Conn::of(&a.key);
+    let named = target(&a.to, &c)?;
+    let to: &dyn KeyProvider = named.as_deref().unwrap_or(from.as_ref());
+    let mut opts = options(&a.tune, "resume", quiet, &a.volume.volume);
+    opts.cancel = Some(cancel_on_signals()?);
+    let s = engine::resume(&v, from.as_ref(), to, &opts)?;
+    print_summary(s.op, &s, &a.tune, quiet)?;
     Ok(ExitCode::SUCCESS)
 }

@@ -124,6 +124,13 @@ impl WindowCipher<'_> {
             tags: Vec::new(),
             bad: Vec::new(),
         };
+        #[cfg(test)]
+        if let Some(k) = self.dst {
+            let kcv = k.kcv()?;
+            for r in results.iter().flatten().flatten() {
+                nonce_audit::record(kcv, r.nonce_ctr);
+            }
+        }
         for r in results {
             match r {
                 Ok(Some(t)) => out.tags.push(t),
@@ -132,5 +139,43 @@ impl WindowCipher<'_> {
             }
         }
         Ok(out)
+    }
+}
+
+/// Test builds record every (data key, nonce) pair sealed, across all tests of the binary;
+/// the crash tests assert that no pair is ever used twice. The data key is identified by its
+/// key check value (unique per data key, volume and version); per-group keys derive from it
+/// and the nonce counter is volume-wide, so the counter alone identifies the nonce.
+#[cfg(test)]
+pub(crate) mod nonce_audit {
+    use std::collections::HashSet;
+    use std::sync::Mutex;
+
+    /// A sealing: the data key's check value and the nonce counter.
+    pub type Seal = ([u8; 16], u64);
+
+    static SEEN: Mutex<Option<HashSet<Seal>>> = Mutex::new(None);
+    static REUSED: Mutex<Vec<Seal>> = Mutex::new(Vec::new());
+
+    pub fn record(kcv: [u8; 16], ctr: u64) {
+        let mut seen = SEEN.lock().unwrap_or_else(|p| p.into_inner());
+        if !seen.get_or_insert_with(HashSet::new).insert((kcv, ctr)) {
+            REUSED
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .push((kcv, ctr));
+        }
+    }
+
+    /// Pairs sealed more than once so far, and every pair recorded.
+    pub fn report() -> (Vec<Seal>, Vec<Seal>) {
+        let seen = SEEN.lock().unwrap_or_else(|p| p.into_inner());
+        let all = seen
+            .as_ref()
+            .map_or(Vec::new(), |s| s.iter().copied().collect());
+        (
+            REUSED.lock().unwrap_or_else(|p| p.into_inner()).clone(),
+            all,
+        )
     }
 }

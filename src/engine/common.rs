@@ -99,11 +99,38 @@ pub(crate) fn sealing_pass(
     nonces: &mut NonceCounter,
 ) -> Result<PassStats, EngineError> {
     let g = vol.header.geometry;
-    let first = vol.header.progress / u64::from(g.window_chunks);
+    let first = first_window(&g, vol.header.progress);
+    let journaled = pipeline.journal.is_some();
     pipeline.run(first..g.n_windows(), cipher, nonces, |done| {
         write_tags(vol, done)?;
         vol.sync_window(done.bytes.clone(), true, done.chunks.clone())?;
-        vol.commit(|h| h.progress = done.chunks.end)
+        checkpoint(vol, done, journaled)
+    })
+}
+
+/// The first window a pass resumed at chunk `progress` must run. Progress is window-aligned
+/// except when it is the end of the volume, whose last window may be short: then there is
+/// nothing left (re-running that window would transform it twice).
+pub(crate) fn first_window(g: &crate::format::Geometry, progress: u64) -> u64 {
+    if progress >= g.n_chunks() {
+        g.n_windows()
+    } else {
+        progress / u64::from(g.window_chunks)
+    }
+}
+
+/// Records a written window in the header: the progress mark, and the journal record it
+/// came from when journaled (one record per window, in order).
+pub(crate) fn checkpoint(
+    vol: &mut Volume,
+    done: &Done,
+    journaled: bool,
+) -> Result<(), EngineError> {
+    vol.commit(|h| {
+        h.progress = done.chunks.end;
+        if journaled {
+            h.journal_seq_applied += 1;
+        }
     })
 }
 

@@ -9,8 +9,9 @@
 
 use std::path::{Path, PathBuf};
 
-use super::common::{find, pool, read_cipher, RemoveOnDrop};
+use super::common::{checkpoint, find, pool, read_cipher, RemoveOnDrop};
 use super::files;
+use super::journal::{self, Journal};
 use super::pipeline::{PassStats, Pipeline, Sink};
 use super::volume::Volume;
 use super::{EngineError, RunOptions, Summary, VolumeRef};
@@ -66,7 +67,15 @@ pub(crate) fn run(mut vol: Volume, opts: &RunOptions) -> Result<Summary, EngineE
             })?;
             None
         }
-        (VolumeState::Decrypting, Operation::Decrypt) => Some(h.progress),
+        (VolumeState::Decrypting, Operation::Decrypt) => {
+            if h.resilience != opts.resilience {
+                return Err(EngineError::Invalid(format!(
+                    "cannot resume: the interrupted decrypt uses --resilience {}, not {}",
+                    h.resilience, opts.resilience
+                )));
+            }
+            Some(h.progress)
+        }
         (VolumeState::Encrypting, _) => {
             return Err(EngineError::BadState {
                 op: "decrypt",
@@ -105,6 +114,8 @@ pub(crate) fn run(mut vol: Volume, opts: &RunOptions) -> Result<Summary, EngineE
     if let Some(p) = &opts.progress {
         p.begin(g.data_len, g.byte_range(&(0..start)).end);
     }
+    let journal = Journal::for_volume(&vol)?;
+    let journaled = journal.is_some();
     let pipeline = Pipeline {
         geometry: g,
         src: data.as_ref(),
@@ -112,15 +123,16 @@ pub(crate) fn run(mut vol: Volume, opts: &RunOptions) -> Result<Summary, EngineE
         sink: Sink::InPlace,
         direct: false,
         fail_on_bad: true,
+        journal: journal.as_ref(),
         progress: opts.progress.as_deref(),
         cancel: opts.cancel.as_deref(),
         pool: &pool,
     };
     let mut nonces = crate::crypto::NonceCounter::resume(0);
-    let first = start / u64::from(g.window_chunks);
+    let first = super::common::first_window(&g, start);
     let stats = pipeline.run(first..g.n_windows(), &cipher, &mut nonces, |done| {
         vol.sync_window(done.bytes.clone(), false, done.chunks.clone())?;
-        vol.commit(|h| h.progress = done.chunks.end)
+        checkpoint(&mut vol, done, journaled)
     })?;
     let kind = vol.data.kind();
     if !stats.cancelled {
@@ -141,7 +153,9 @@ fn finish_in_place(
     data.sync()?;
     drop(meta);
     if vol.files.is_empty() {
-        // Raw devices cannot shrink: record that the data is plain and keep the metadata.
+        // Raw devices cannot shrink: record that the data is plain and keep the metadata,
+        // with the journal wiped (it held plaintext).
+        journal::wipe(&vol)?;
         let mut vol = vol;
         vol.commit_both(|h| {
             h.state = VolumeState::Plain;
@@ -199,7 +213,7 @@ fn out_of_place(
     let _ = std::fs::remove_file(&tmp);
     let mut dst = files::create_new(&tmp)?;
     let mut guard = RemoveOnDrop::new(&tmp);
-    files::set_len(&mut dst, g.data_len)?;
+    files::grow(&mut dst, g.data_len)?;
     let dst_io = io::from_file(dst.try_clone()?, &tmp, opts.io, true)?;
     let ring = vol.key_ring();
     let cipher = read_cipher(&vol, &ring, opts);
@@ -214,6 +228,7 @@ fn out_of_place(
         sink: Sink::Device(dst_io.as_ref()),
         direct: false,
         fail_on_bad: true,
+        journal: None,
         progress: opts.progress.as_deref(),
         cancel: opts.cancel.as_deref(),
         pool: &pool,

@@ -9,6 +9,7 @@ use super::cipher::WindowCipher;
 use super::common::{pool, sealing_pass, RemoveOnDrop};
 use super::create::{create, reserve_nonces, NewVolume};
 use super::files::{self, Opened};
+use super::journal::Journal;
 use super::pipeline::{Pipeline, Sink};
 use super::volume::{engines, Volume};
 use super::{EngineError, RunOptions, Summary, VolumeRef};
@@ -25,13 +26,6 @@ pub fn encrypt(
     provider: &dyn KeyProvider,
     opts: &RunOptions,
 ) -> Result<Summary, EngineError> {
-    if output.is_none() && opts.resilience == Resilience::Journal {
-        return Err(EngineError::Invalid(
-            "--resilience journal is not available yet; use --resilience none \
-             (safe against SIGINT/SIGTERM, not against SIGKILL or power loss)"
-                .into(),
-        ));
-    }
     match output {
         None => in_place(vol, chunk_size, provider, opts),
         Some(out) => out_of_place(vol, out, chunk_size, provider, opts),
@@ -60,7 +54,8 @@ pub(crate) fn check_resume(
             )));
         }
     }
-    if h.resilience != opts.resilience {
+    // Out of place needs no journal (the source is only read): nothing to compare.
+    if !h.out_of_place && h.resilience != opts.resilience {
         return Err(EngineError::Invalid(format!(
             "cannot resume: the interrupted encrypt uses --resilience {}, not {}",
             h.resilience, opts.resilience
@@ -93,13 +88,45 @@ fn in_place(
         Some(h) if h.exists() => {
             let m = files::open_existing(h, true)?;
             let p = files::probe(&m.file, m.size)?;
-            if p.is_plain() {
+            if p.unfinished_create() {
+                // Our own header file, from an encrypt that stopped before its first two
+                // header writes were durable: nothing else was written yet. Start over.
+                drop(m);
+                std::fs::remove_file(h).map_err(EngineError::path(h))?;
+                None
+            } else if p.is_plain() {
                 return Err(EngineError::OutputExists(h.clone()));
+            } else {
+                Some(p)
             }
-            Some(p)
         }
         Some(_) => None,
     };
+    let mut meta_state = meta_state;
+    if vref.header.is_none()
+        && meta_state
+            .as_ref()
+            .is_some_and(files::Probe::unfinished_create)
+    {
+        match meta_state.as_ref().and_then(|p| p.intent) {
+            // An encrypt that grew the file and stopped before its headers existed: give the
+            // file its original length back and start over (the data was never touched).
+            Some(original) if original < data.size => {
+                files::undo_grow(&mut data, original)?;
+                meta_state = None;
+            }
+            _ => {
+                return Err(EngineError::BadState {
+                    op: "encrypt",
+                    path: vref.path.clone(),
+                    reason: "an earlier encrypt stopped while writing its first header: the \
+                             data is intact, but the file was extended for metadata that never \
+                             became valid; truncate it to its original size and encrypt again"
+                        .into(),
+                })
+            }
+        }
+    }
     if meta_state.is_some_and(|p| !p.is_plain()) {
         drop(data);
         let vol = refuse_or_resume(vref, chunk_size, provider, opts, true)?;
@@ -129,13 +156,13 @@ fn in_place(
         Some(h) => {
             let mut m = files::create_new(h)?;
             let guard = RemoveOnDrop::new(h);
-            files::set_len(&mut m, layout.device_size)?;
+            files::grow(&mut m, layout.device_size)?;
             (Some(m), Some(guard))
         }
         None => (None, None),
     };
     if meta.is_none() {
-        files::set_len(&mut data, layout.device_size)?;
+        files::grow_with_intent(&mut data, layout.device_size)?;
     }
     let built = (|| {
         let (d, m) = engines(&data, meta.as_ref(), opts.io, true)?;
@@ -223,11 +250,11 @@ fn out_of_place(
     if let Some(h) = &out.header {
         let mut m = files::create_new(h)?;
         guards.push(RemoveOnDrop::new(h));
-        files::set_len(&mut m, layout.device_size)?;
-        files::set_len(&mut data, src.size)?;
+        files::grow(&mut m, layout.device_size)?;
+        files::grow(&mut data, src.size)?;
         meta = Some(m);
     } else {
-        files::set_len(&mut data, layout.device_size)?;
+        files::grow(&mut data, layout.device_size)?;
     }
     let (d, m) = engines(&data, meta.as_ref(), opts.io, true)?;
     let mut kept = vec![data];
@@ -284,6 +311,10 @@ pub(crate) fn run(
     } else {
         "encrypt"
     };
+    let journal = match src {
+        Source::InPlace => Journal::for_volume(&vol)?,
+        _ => None,
+    };
     let (src, src_tags, sink) = match src {
         Source::InPlace => (data.as_ref(), None, Sink::InPlace),
         Source::Plain(s) => (s, None, Sink::Device(data.as_ref())),
@@ -302,8 +333,9 @@ pub(crate) fn run(
         src,
         src_tags,
         sink,
-        direct: opts.io == EngineKind::Mmap,
+        direct: opts.io == EngineKind::Mmap && journal.is_none(),
         fail_on_bad: true,
+        journal: journal.as_ref(),
         progress: opts.progress.as_deref(),
         cancel: opts.cancel.as_deref(),
         pool: &pool,

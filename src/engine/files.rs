@@ -11,7 +11,10 @@ use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 
 use super::EngineError;
-use crate::format::{header_offsets, FormatError, Header, Slot, UnverifiedHeader, HEADER_LEN};
+use crate::format::{
+    decode_intent, encode_intent, header_offsets, FormatError, Header, Slot, UnverifiedHeader,
+    HEADER_LEN,
+};
 use crate::io;
 
 /// An open, locked file or block device.
@@ -29,19 +32,33 @@ impl Opened {
     }
 }
 
+/// How long a conflicting lock may persist before the volume is reported busy. A lock is
+/// held by an open file description, which a process that forks (to run any program) shares
+/// with its child until the child's `exec`: for that instant a lock we already released still
+/// looks held. Another volcrypt holds its lock for a whole operation, far longer than this.
+const LOCK_GRACE: std::time::Duration = std::time::Duration::from_millis(500);
+
 fn lock(file: &File, path: &Path, write: bool) -> Result<(), EngineError> {
-    let r = if write {
-        file.try_lock()
-    } else {
-        file.try_lock_shared()
-    };
-    match r {
-        Ok(()) => Ok(()),
-        Err(TryLockError::WouldBlock) => Err(EngineError::Busy(path.to_owned())),
-        Err(TryLockError::Error(e)) => Err(EngineError::Path {
-            path: path.to_owned(),
-            source: e,
-        }),
+    let start = std::time::Instant::now();
+    loop {
+        let r = if write {
+            file.try_lock()
+        } else {
+            file.try_lock_shared()
+        };
+        match r {
+            Ok(()) => return Ok(()),
+            Err(TryLockError::WouldBlock) if start.elapsed() < LOCK_GRACE => {
+                std::thread::sleep(std::time::Duration::from_millis(5));
+            }
+            Err(TryLockError::WouldBlock) => return Err(EngineError::Busy(path.to_owned())),
+            Err(TryLockError::Error(e)) => {
+                return Err(EngineError::Path {
+                    path: path.to_owned(),
+                    source: e,
+                })
+            }
+        }
     }
 }
 
@@ -123,6 +140,65 @@ pub(crate) fn set_len(o: &mut Opened, len: u64) -> Result<(), EngineError> {
     Ok(())
 }
 
+/// Grows the file of an in-place encrypt from `o.size` to `len` bytes for its metadata:
+/// first one write of a create intent (recording the original length) into the last 4 KiB,
+/// which extends the file, synced; then the blocks in between are reserved. A run killed
+/// before its headers exist leaves the intent, from which the next run restores the length.
+/// On failure (ENOSPC) the file gets its original length back.
+pub(crate) fn grow_with_intent(o: &mut Opened, len: u64) -> Result<(), EngineError> {
+    let original = o.size;
+    let intent_at = len - HEADER_LEN as u64;
+    let result = (|| -> std::io::Result<()> {
+        o.file.write_all_at(&encode_intent(original), intent_at)?;
+        o.file.sync_all()?;
+        io::allocate(&o.file, original, intent_at - original)
+    })();
+    if let Err(e) = result {
+        return Err(no_room(o, original, len, e));
+    }
+    o.size = len;
+    Ok(())
+}
+
+/// Gives a file that could not grow its old length back, and says why.
+fn no_room(o: &Opened, old: u64, len: u64, e: std::io::Error) -> EngineError {
+    let _ = o.file.set_len(old);
+    let _ = o.file.sync_all();
+    EngineError::Path {
+        path: o.path.clone(),
+        source: std::io::Error::new(
+            e.kind(),
+            format!(
+                "cannot reserve {} more bytes for the volume's metadata: {e}",
+                len - old
+            ),
+        ),
+    }
+}
+
+/// Truncates a file grown by an interrupted create back to `original` bytes.
+pub(crate) fn undo_grow(o: &mut Opened, original: u64) -> Result<(), EngineError> {
+    o.file
+        .set_len(original)
+        .map_err(EngineError::path(&o.path))?;
+    o.file.sync_all().map_err(EngineError::path(&o.path))?;
+    o.size = original;
+    Ok(())
+}
+
+/// Extends a regular file to `len` bytes with the new part's blocks reserved, so that a full
+/// file system is reported now (ENOSPC), before anything is written, and never half way
+/// through an operation. On failure the file keeps its old length.
+pub(crate) fn grow(o: &mut Opened, len: u64) -> Result<(), EngineError> {
+    let old = o.size;
+    if len > old {
+        if let Err(e) = io::allocate(&o.file, old, len - old) {
+            return Err(no_room(o, old, len, e));
+        }
+    }
+    set_len(o, len)
+}
+
 /// fsyncs the directory holding `path`, so a create, rename or removal is durable.
 pub(crate) fn sync_parent(path: &Path) -> Result<(), EngineError> {
     let dir = match path.parent() {
@@ -141,16 +217,29 @@ pub(crate) struct Probe {
     pub found: Vec<UnverifiedHeader>,
     /// Slots that did not parse, and why.
     pub failures: Vec<(Slot, FormatError)>,
+    /// Slots that are all zeros (never written).
+    pub zeroed: usize,
+    /// The original length recorded by a create intent in the last 4 KiB (an in-place
+    /// encrypt that grew the file and stopped before its headers were written).
+    pub intent: Option<u64>,
 }
 
 impl Probe {
     /// True when nothing at the end of the device looks like volcrypt metadata.
     pub fn is_plain(&self) -> bool {
-        self.found.is_empty()
+        self.intent.is_none()
+            && self.found.is_empty()
             && self
                 .failures
                 .iter()
                 .all(|(_, e)| matches!(e, FormatError::BadMagic | FormatError::Truncated { .. }))
+    }
+
+    /// True when no slot parses and one was never written: a volume creation that stopped
+    /// before both of its first header writes were durable. Creation writes no data before
+    /// both slots are, so the device still holds its original data.
+    pub fn unfinished_create(&self) -> bool {
+        self.found.is_empty() && (self.intent.is_some() || (self.zeroed > 0 && !self.is_plain()))
     }
 
     /// The newest parsed header (unauthenticated).
@@ -193,6 +282,8 @@ fn probe_with(
     let mut probe = Probe {
         found: Vec::new(),
         failures: Vec::new(),
+        zeroed: 0,
+        intent: None,
     };
     let Some((a, b)) = header_offsets(size) else {
         let t = FormatError::Truncated {
@@ -207,6 +298,12 @@ fn probe_with(
     for (slot, off) in [(Slot::A, a), (Slot::B, b)] {
         let mut buf = vec![0u8; HEADER_LEN];
         read(&mut buf, off)?;
+        if buf.iter().all(|&b| b == 0) {
+            probe.zeroed += 1;
+        }
+        if slot == Slot::B {
+            probe.intent = decode_intent(&buf);
+        }
         match Header::decode(&buf, slot) {
             Ok(h) if h.peek().layout.device_size == size => probe.found.push(h),
             Ok(h) => probe.failures.push((

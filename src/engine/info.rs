@@ -6,7 +6,7 @@
 use std::fmt;
 
 use super::files;
-use super::volume::open_devices;
+use super::volume::{not_a_volume, open_devices};
 use super::{EngineError, VolumeRef};
 use crate::format::{Header, KeyKind, KeyslotState, LayoutKind, FORMAT_VERSION};
 use crate::keys::context_uuid;
@@ -92,14 +92,7 @@ pub fn info(vref: &VolumeRef) -> Result<InfoReport, EngineError> {
     let m = meta.as_ref().unwrap_or(&data);
     let probe = files::probe(&m.file, m.size)?;
     let Some(h) = probe.newest() else {
-        return Err(EngineError::NotAVolume {
-            path: m.path.clone(),
-            reason: if probe.is_plain() {
-                "no volcrypt header at its end; if it was one, it may be truncated".into()
-            } else {
-                format!("its metadata is damaged: {}", probe.failure_text())
-            },
-        });
+        return Err(not_a_volume(&m.path, &probe));
     };
     let mut slots: Vec<SlotInfo> = probe
         .found

@@ -9,16 +9,20 @@
 
 mod cipher;
 mod common;
+#[cfg(test)]
+mod crash_tests;
 mod create;
 mod decrypt;
 mod encrypt;
 mod error;
 mod files;
 mod info;
+mod journal;
 mod pipeline;
 pub mod raw;
 mod read;
 mod rekey;
+mod resume;
 mod rewrap;
 mod volume;
 
@@ -28,6 +32,7 @@ pub use error::EngineError;
 pub use info::{info, InfoReport, KeyslotInfo, SlotInfo};
 pub use read::{cat, verify, VerifyReport};
 pub use rekey::rekey;
+pub use resume::resume;
 pub use rewrap::{rewrap, RewrapReport};
 
 use std::path::PathBuf;
@@ -91,7 +96,8 @@ impl Default for RunOptions {
             threads: std::thread::available_parallelism().map_or(1, |n| n.get()),
             io: EngineKind::Mmap,
             backend: Backend::Ring,
-            resilience: Resilience::None,
+            // Safe by default: in-place operations journal every window.
+            resilience: Resilience::Journal,
             progress: None,
             cancel: None,
         }

@@ -15,6 +15,7 @@ use std::time::Instant;
 use crossbeam_channel::bounded;
 
 use super::cipher::{WindowCipher, WindowOut};
+use super::journal::Journal;
 use super::{EngineError, Progress};
 use crate::crypto::NonceCounter;
 use crate::format::{Geometry, TagEntry, TAG_ENTRY_LEN};
@@ -78,6 +79,9 @@ pub(crate) struct Pipeline<'a> {
     pub direct: bool,
     /// Stop (without writing the window) when a chunk fails authentication.
     pub fail_on_bad: bool,
+    /// Journal each window (commit and sync) before writing it in place; needs private
+    /// buffers (`direct` off).
+    pub journal: Option<&'a Journal>,
     pub progress: Option<&'a dyn Progress>,
     pub cancel: Option<&'a AtomicBool>,
     pub pool: &'a rayon::ThreadPool,
@@ -173,6 +177,7 @@ impl<'a> Pipeline<'a> {
             sink,
             direct,
             fail_on_bad,
+            journal,
             progress,
             cancel,
             pool,
@@ -235,6 +240,15 @@ impl<'a> Pipeline<'a> {
                 for (done, buf) in done_rx {
                     if fail_on_bad && !done.bad.is_empty() {
                         return Err(EngineError::Tampered { bad: done.bad });
+                    }
+                    if let Some(j) = journal {
+                        match &buf {
+                            Buf::Owned(v) => j.commit(&done, v)?,
+                            // A mapped window is already in place: too late to journal.
+                            Buf::Mapped(_) => {
+                                return Err(EngineError::Internal("journal with direct mapping"))
+                            }
+                        }
                     }
                     match (&mut sink, &buf) {
                         (Sink::InPlace, Buf::Owned(v)) => src.write_at(v, done.bytes.start)?,

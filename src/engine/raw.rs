@@ -34,7 +34,18 @@ impl Devices {
         }
     }
 
-    fn open(&self, provider: &dyn KeyProvider) -> Result<Volume, EngineError> {
+    /// Opens the volume and runs journal recovery.
+    pub(crate) fn open(&self, provider: &dyn KeyProvider) -> Result<Volume, EngineError> {
+        let mut vol = self.open_unrecovered(provider)?;
+        super::journal::recover(&mut vol)?;
+        Ok(vol)
+    }
+
+    /// Opens the volume as it is on the device (tests inspect a crash image with it).
+    pub(crate) fn open_unrecovered(
+        &self,
+        provider: &dyn KeyProvider,
+    ) -> Result<Volume, EngineError> {
         let (d, m, _) = self.parts();
         let label = std::path::Path::new("<device>");
         Volume::open_on(d, m, provider, VolumeRef::attached(label), label)
@@ -66,15 +77,25 @@ pub fn encrypt(
     provider: &dyn KeyProvider,
     opts: &RunOptions,
 ) -> Result<Summary, EngineError> {
+    encrypt_geometry(dev, Geometry::new(data_len, chunk_size)?, provider, opts)
+}
+
+/// [`encrypt`] with an explicit geometry (e.g. [`Geometry::with_window_chunks`]).
+pub fn encrypt_geometry(
+    dev: &Devices,
+    geometry: Geometry,
+    provider: &dyn KeyProvider,
+    opts: &RunOptions,
+) -> Result<Summary, EngineError> {
     let (d, m, kind) = dev.parts();
     let probe = super::files::probe_dev(m.as_ref())?;
-    if !probe.is_plain() {
+    if !probe.is_plain() && !probe.unfinished_create() {
         let vol = dev.open(provider)?;
-        super::encrypt::check_resume(&vol, Some(chunk_size), opts)?;
+        super::encrypt::check_resume(&vol, Some(geometry.chunk_size()), opts)?;
         return super::encrypt::run(vol, super::encrypt::Source::InPlace, opts);
     }
     let spec = NewVolume {
-        geometry: Geometry::new(data_len, chunk_size)?,
+        geometry,
         kind,
         resilience: opts.resilience,
         source_id: None,
@@ -106,4 +127,26 @@ pub fn verify(
     opts: &RunOptions,
 ) -> Result<VerifyReport, EngineError> {
     verify_vol(&dev.open(provider)?, opts)
+}
+
+/// Rekeys `dev` in place to a new data key from `to` (or resumes an interrupted rekey).
+pub fn rekey(
+    dev: &Devices,
+    from: &dyn KeyProvider,
+    to: &dyn KeyProvider,
+    opts: &RunOptions,
+) -> Result<Summary, EngineError> {
+    let both = super::rekey::Both { from, to };
+    super::rekey::in_place(dev.open(&both)?, to, opts)
+}
+
+/// Finishes whatever in-place operation `dev` was interrupted in (after recovery).
+pub fn resume(
+    dev: &Devices,
+    from: &dyn KeyProvider,
+    to: &dyn KeyProvider,
+    opts: &RunOptions,
+) -> Result<Summary, EngineError> {
+    let both = super::rekey::Both { from, to };
+    super::resume::resume_open(dev.open(&both)?, to, opts)
 }

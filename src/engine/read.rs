@@ -67,6 +67,7 @@ fn run(
         sink,
         direct: false,
         fail_on_bad,
+        journal: None,
         progress: opts.progress.as_deref(),
         cancel: None,
         pool: &pool,

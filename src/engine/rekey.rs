@@ -16,6 +16,7 @@ use super::common::{find, pool, sealing_pass, RemoveOnDrop};
 use super::create::{create, reserve_nonces, NewVolume};
 use super::encrypt::{self, source_id, Source};
 use super::files;
+use super::journal::Journal;
 use super::pipeline::{Pipeline, Sink};
 use super::volume::{engines, Volume};
 use super::{EngineError, RunOptions, Summary, VolumeRef};
@@ -36,14 +37,6 @@ pub fn rekey(
     match output {
         Some(out) => out_of_place(vref, out, from, to, opts),
         None => {
-            if opts.resilience == Resilience::Journal {
-                return Err(EngineError::Invalid(
-                    "--resilience journal is not available yet; use --resilience none \
-                     (safe against SIGINT/SIGTERM, not against SIGKILL or power loss), or \
-                     --output"
-                        .into(),
-                ));
-            }
             let vol = Volume::open(vref, true, opts.io, &both)?;
             in_place(vol, to, opts)
         }
@@ -52,9 +45,9 @@ pub fn rekey(
 
 /// Unwraps with `from`, falling back to `to` (a resumed rekey's pending keyslot may be
 /// wrapped by the target key); generates with `to`.
-struct Both<'a> {
-    from: &'a dyn KeyProvider,
-    to: &'a dyn KeyProvider,
+pub(crate) struct Both<'a> {
+    pub from: &'a dyn KeyProvider,
+    pub to: &'a dyn KeyProvider,
 }
 
 impl KeyProvider for Both<'_> {
@@ -83,7 +76,7 @@ impl KeyProvider for Both<'_> {
     }
 }
 
-fn in_place(
+pub(crate) fn in_place(
     mut vol: Volume,
     to: &dyn KeyProvider,
     opts: &RunOptions,
@@ -135,6 +128,7 @@ fn in_place(
     if let Some(p) = &opts.progress {
         p.begin(g.data_len, g.byte_range(&(0..start)).end);
     }
+    let journal = Journal::for_volume(&vol)?;
     let pipeline = Pipeline {
         geometry: g,
         src: data.as_ref(),
@@ -143,6 +137,7 @@ fn in_place(
         // Private buffers: a window is written only when every chunk of it authenticated.
         direct: false,
         fail_on_bad: true,
+        journal: journal.as_ref(),
         progress: opts.progress.as_deref(),
         cancel: opts.cancel.as_deref(),
         pool: &pool,
@@ -271,11 +266,11 @@ fn out_of_place(
     if let Some(hp) = &out.header {
         let mut m = files::create_new(hp)?;
         guards.push(RemoveOnDrop::new(hp));
-        files::set_len(&mut m, layout.device_size)?;
-        files::set_len(&mut data, spec.geometry.data_len)?;
+        files::grow(&mut m, layout.device_size)?;
+        files::grow(&mut data, spec.geometry.data_len)?;
         meta = Some(m);
     } else {
-        files::set_len(&mut data, layout.device_size)?;
+        files::grow(&mut data, layout.device_size)?;
     }
     let (d, m) = engines(&data, meta.as_ref(), opts.io, true)?;
     let mut kept = vec![data];

@@ -105,9 +105,16 @@ pub(crate) fn open_devices(
     Ok((data, meta))
 }
 
-fn not_a_volume(path: &std::path::Path, probe: &Probe) -> EngineError {
+/// The error for a device whose metadata cannot be used, saying why.
+pub(crate) fn not_a_volume(path: &std::path::Path, probe: &Probe) -> EngineError {
     let path = path.to_owned();
-    let reason = if probe.is_plain() {
+    let reason = if let (Some(original), true) = (probe.intent, probe.found.is_empty()) {
+        format!(
+            "an in-place encrypt stopped before writing its first header; the data is intact: \
+             run the same `volcrypt encrypt` again (it restores the original length of \
+             {original} bytes and starts over)"
+        )
+    } else if probe.is_plain() {
         "no volcrypt header at its end; if it was one, it may be truncated".to_owned()
     } else {
         format!("its metadata is damaged: {}", probe.failure_text())
@@ -149,6 +156,15 @@ impl Volume {
         check_sizes(vref, &vol.header, &data)?;
         vol.files.push(data);
         vol.files.extend(meta);
+        if write {
+            super::journal::recover(&mut vol)?;
+        } else if super::journal::needs_recovery(&vol)? {
+            // A journaled window was interrupted between its journal commit and its
+            // checkpoint: replay it (under the exclusive lock) before reading anything.
+            drop(vol);
+            drop(Self::open(vref, true, kind, provider)?);
+            return Self::open(vref, false, kind, provider);
+        }
         Ok(vol)
     }
 
@@ -291,6 +307,11 @@ impl Volume {
     /// Drops the engines (unmapping) and returns the open, still locked files.
     pub fn into_files(self) -> Vec<Opened> {
         self.files
+    }
+
+    /// The metadata key that signs the current header (and the journal records).
+    pub fn header_key(&self) -> Result<MetaKey, EngineError> {
+        self.meta_key(&self.header)
     }
 
     fn meta_key(&self, h: &Header) -> Result<MetaKey, EngineError> {

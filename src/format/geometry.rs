@@ -66,6 +66,14 @@ impl Geometry {
         })
     }
 
+    /// The same geometry with windows of `n` chunks (at least 1, at most the default):
+    /// small windows let the crash simulator cover many windows in little memory. The window
+    /// size is frozen in the header, so a volume keeps it.
+    pub fn with_window_chunks(mut self, n: u32) -> Self {
+        self.window_chunks = n.clamp(1, self.window_chunks);
+        self
+    }
+
     /// Checks fields read from disk.
     pub fn validate(&self) -> Result<(), FormatError> {
         let expected = Geometry::new(self.data_len, 1u64 << self.chunk_log2.min(63))?;

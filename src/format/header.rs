@@ -73,8 +73,8 @@ macro_rules! byte_enum {
         #[derive(Debug, Clone, Copy, PartialEq, Eq)]
         pub enum $name { $($(#[$vm])* $v),+ }
         impl $name {
-            fn to_byte(self) -> u8 { match self { $($name::$v => $n),+ } }
-            fn from_byte(b: u8) -> Result<Self, FormatError> {
+            pub(crate) fn to_byte(self) -> u8 { match self { $($name::$v => $n),+ } }
+            pub(crate) fn from_byte(b: u8) -> Result<Self, FormatError> {
                 match b { $($n => Ok($name::$v),)+ _ => Err(FormatError::field(stringify!($name), format!("unknown value {b}"))) }
             }
             /// The lowercase name used in `info` output.

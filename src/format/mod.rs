@@ -27,6 +27,8 @@ mod aad;
 mod bytes;
 mod geometry;
 mod header;
+mod intent;
+mod journal;
 mod keyslot;
 mod tags;
 
@@ -36,6 +38,8 @@ pub use geometry::{
     MIN_CHUNK_SIZE, WINDOW_BYTES,
 };
 pub use header::{Header, Operation, Resilience, Slot, UnverifiedHeader, VolumeState};
+pub use intent::{decode_intent, encode_intent};
+pub use journal::{encode_tags, JournalRecord};
 pub use keyslot::{KeyKind, Keyslot, KeyslotState, KEYSLOTS, MAX_BLOB_LEN, MAX_KEY_ID_LEN};
 pub use tags::{TagEntry, TagKind, TAG_ENTRY_LEN};
 

@@ -19,13 +19,15 @@ use std::str::FromStr;
 use std::sync::Arc;
 
 mod device;
+mod fault;
 mod mem;
 pub(crate) mod memlock;
 mod mmap;
 mod null;
 mod pread;
 
-pub use device::{device_size, is_block_device};
+pub use device::{allocate, device_size, in_memory_fs, is_block_device};
+pub use fault::{Fault, FaultIo, IoOp};
 pub use mem::MemIo;
 pub use memlock::LockedBuf;
 pub use mmap::{MappedWindow, MmapIo};

@@ -1,15 +1,19 @@
 //! A real block device: a 64 MiB loop device is encrypted in place with a detached header
 //! (block devices cannot grow), verified, read, and decrypted back to the original bytes; an
-//! attached encrypt of it is refused with a clear error. Needs root and a working `losetup`;
-//! without them the test prints `SKIP blockdev: <reason>` to stderr and returns.
+//! attached encrypt of it is refused with a clear error. A second test SIGKILLs an encrypt,
+//! a rekey and a decrypt of a loop device in the middle, each finished by `volcrypt resume`
+//! (default resilience: the journal). Needs root and a working `losetup`; without them the
+//! tests print `SKIP blockdev...: <reason>` to stderr and return.
 
 use std::os::unix::fs::{FileTypeExt, MetadataExt};
 use std::path::{Path, PathBuf};
 use std::process::Command;
+use std::time::Duration;
 
 use volcrypt::crypto::sha256;
-use volcrypt::format::{Geometry, LayoutKind};
+use volcrypt::format::{Geometry, LayoutKind, Operation, WINDOW_BYTES};
 
+use crate::kill::{args, run_and_kill, try_info, End};
 use crate::util::*;
 
 /// Detaches the loop device when dropped, however the test ends.
@@ -134,6 +138,66 @@ fn loop_device_round_trip_with_detached_header() {
     volcrypt(&[&"decrypt", d, &"--header", &hdr, &"--key-file", &key, &"-q"]).ok();
     assert!(!hdr.exists(), "detached header not removed");
     assert_eq!(sha_file(d), digest, "device differs after the round trip");
+    drop(dev);
+    assert_eq!(sha_file(&backing), digest);
+}
+
+/// Encrypt, rekey and decrypt of a loop device with a detached header, each SIGKILLed once
+/// in the middle of a window (after the first window's checkpoint) and finished by
+/// `volcrypt resume --header H`.
+#[test]
+fn loop_device_sigkill_and_resume_with_detached_header() {
+    let dir = scratch();
+    // Eight 32 MiB windows: the kill lands in the second.
+    let len = 256 * MIB;
+    let backing = dir.path().join("backing.img");
+    let digest = write_pattern(&backing, len, 78);
+    let dev = match attach(&backing) {
+        Ok(d) => d,
+        Err(reason) => {
+            eprintln!("SKIP blockdev (sigkill and resume): {reason}");
+            return;
+        }
+    };
+    let d = &dev.0;
+    let key = key_file(dir.path(), "key", 13);
+    let hdr = dir.path().join("dev.hdr");
+    let window = WINDOW_BYTES / (64 * KIB);
+    for op in [Operation::Encrypt, Operation::Rekey, Operation::Decrypt] {
+        let a = args(&[&op.name(), d, &"--header", &hdr, &"--key-file", &key]);
+        let forever = Duration::from_secs(120);
+        let end = run_and_kill(&a, op, &hdr, forever, window, Duration::from_millis(20));
+        let End::Limit(at) = end else {
+            panic!("{op} was not killed in the middle: {end:?}")
+        };
+        let j = try_info(d, Some(&hdr))
+            .unwrap_or_else(|e| panic!("{op}: no volume after the kill: {e}"));
+        assert_eq!(
+            j["operation"],
+            op.name(),
+            "{op}: killed at chunk {at}, the header says {j}"
+        );
+        let done = j["progress_chunks"].as_u64().unwrap();
+        assert!(
+            done < j["chunks"].as_u64().unwrap(),
+            "{op}: complete after the kill: {j}"
+        );
+        eprintln!("blockdev: {op} killed with {at} chunks done");
+        volcrypt(&[&"resume", d, &"--header", &hdr, &"--key-file", &key, &"-q"]).ok();
+        if op == Operation::Decrypt {
+            assert!(!hdr.exists(), "detached header not removed");
+        } else {
+            let j = try_info(d, Some(&hdr)).unwrap();
+            assert_eq!(j["state"], "encrypted", "{op} did not finish: {j}");
+            assert_eq!(j["operation"], "idle", "{op} did not finish: {j}");
+            volcrypt(&[&"verify", d, &"--header", &hdr, &"--key-file", &key]).ok();
+        }
+    }
+    assert_eq!(
+        sha_file(d),
+        digest,
+        "device differs after encrypt, rekey and decrypt"
+    );
     drop(dev);
     assert_eq!(sha_file(&backing), digest);
 }

@@ -212,10 +212,10 @@ fn rewrap_survives_a_crash_between_its_slot_writes_and_repairs_a_torn_slot() {
 }
 
 /// Stops the pass after `after` windows, like SIGTERM.
-struct StopAfter {
-    flag: Arc<AtomicBool>,
-    seen: AtomicU64,
-    after: u64,
+pub(crate) struct StopAfter {
+    pub flag: Arc<AtomicBool>,
+    pub seen: AtomicU64,
+    pub after: u64,
 }
 
 impl Progress for StopAfter {
@@ -326,9 +326,10 @@ fn rewrap_and_rekey_cli_errors_name_the_problem_and_change_nothing() {
         &"--key-file",
         &k1,
         &"--resilience",
-        &"journal",
+        &"sometimes",
     ])
-    .fails(1, &["journal"]);
+    .fails(2, &["unknown resilience 'sometimes'"]);
+    volcrypt(&[&"resume", &vol, &"--key-file", &k1]).fails(1, &["nothing to resume", "encrypted"]);
     volcrypt(&[
         &"rewrap",
         &vol,

@@ -4,6 +4,8 @@
 mod blockdev;
 mod cli;
 mod envelope;
+mod journal;
+mod kill;
 mod kms_cache;
 mod kms_client;
 mod kms_errors;
@@ -11,6 +13,7 @@ mod kms_moto;
 mod kms_provider;
 mod kms_sdk;
 mod kms_server;
+mod nospace;
 mod raw;
 mod roundtrip;
 mod tamper;
