@@ -10,7 +10,6 @@ use std::path::Path;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use aws_sdk_kms::config::{BehaviorVersion, Credentials, Region};
 use volcrypt::engine::{self, EngineError, VolumeRef};
 use volcrypt::format::header_offsets;
 use volcrypt::keys::{KeyContext, KeyError, KmsKeyProvider, KmsOptions};
@@ -96,23 +95,7 @@ impl Kms {
         F: FnOnce(aws_sdk_kms::Client) -> Fut,
         Fut: std::future::Future<Output = T>,
     {
-        let conf = aws_sdk_kms::Config::builder()
-            .behavior_version(BehaviorVersion::latest())
-            .region(Region::new("us-east-1"))
-            .endpoint_url(&self.server.endpoint)
-            .credentials_provider(Credentials::new(
-                &self.admin.access_key_id,
-                &self.admin.secret_access_key,
-                None,
-                None,
-                "test",
-            ))
-            .build();
-        let rt = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .unwrap();
-        rt.block_on(f(aws_sdk_kms::Client::from_conf(conf)))
+        crate::kms_provider::sdk_call(&self.server.endpoint, &self.admin, f)
     }
 
     /// Runs the binary as `who`, through the standard credential chain (environment).

@@ -61,23 +61,7 @@ impl Kms {
         F: FnOnce(aws_sdk_kms::Client) -> Fut,
         Fut: std::future::Future<Output = T>,
     {
-        let conf = aws_sdk_kms::Config::builder()
-            .behavior_version(BehaviorVersion::latest())
-            .region(Region::new("us-east-1"))
-            .endpoint_url(&self.server.endpoint)
-            .credentials_provider(Credentials::new(
-                &self.cred.access_key_id,
-                &self.cred.secret_access_key,
-                None,
-                None,
-                "test",
-            ))
-            .build();
-        let rt = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .unwrap();
-        rt.block_on(f(aws_sdk_kms::Client::from_conf(conf)))
+        sdk_call(&self.server.endpoint, &self.cred, f)
     }
 
     /// Runs the binary with the AWS credential chain fed through the environment.
@@ -329,4 +313,29 @@ fn kms_unreachable_is_a_clear_error_within_the_timeout() {
     .fails(1, &["unreachable", &ep]);
     assert!(t.elapsed() < Duration::from_secs(15), "{:?}", t.elapsed());
     assert_eq!((file_len(&p), sha_file(&p)), (LEN, sha));
+}
+
+/// Runs one SDK call against `endpoint` as `who`, on a private runtime and client.
+pub(crate) fn sdk_call<T, F, Fut>(endpoint: &str, who: &CredentialFile, f: F) -> T
+where
+    F: FnOnce(aws_sdk_kms::Client) -> Fut,
+    Fut: std::future::Future<Output = T>,
+{
+    let conf = aws_sdk_kms::Config::builder()
+        .behavior_version(BehaviorVersion::latest())
+        .region(Region::new("us-east-1"))
+        .endpoint_url(endpoint)
+        .credentials_provider(Credentials::new(
+            &who.access_key_id,
+            &who.secret_access_key,
+            None,
+            None,
+            "test",
+        ))
+        .build();
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    rt.block_on(f(aws_sdk_kms::Client::from_conf(conf)))
 }
