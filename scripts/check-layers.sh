@@ -10,7 +10,7 @@ declare -A allowed=(
   [format]="crypto"
   [keys]="crypto format kms io"
   [kms]="crypto"
-  [bench]="crypto kms"
+  [bench]="crypto kms engine io keys format"
   [engine]="crypto format io keys"
   [cli]="crypto format io keys engine kms bench"
 )

@@ -4,9 +4,11 @@
 //! |---|---|
 //! | [`kms`] | the KMS load generator: N keep-alive HTTP/1.1 connections sending SigV4-signed GenerateDataKey / Decrypt back to back |
 //! | [`report`] | latency statistics at fio's percentiles, fio-shaped text, `.hgrm` distributions |
+//! | [`model`] | the results of a `volcrypt bench run`: cases, repetitions, stage latencies, time series |
 //!
-//! It may use `crypto` and `kms` (for the SigV4 signer), nothing else; it never prints (the
-//! CLI does).
+//! It may use `crypto`, `kms` (the SigV4 signer, the in-process server), and `engine`, `io`,
+//! `keys` and `format` to drive volumes; it never prints (the CLI does).
 
 pub mod kms;
+pub mod model;
 pub mod report;

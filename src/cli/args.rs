@@ -58,6 +58,11 @@ pub struct VolumeArgs {
     /// The volume: a regular file or a block device.
     pub volume: PathBuf,
     /// Detached header file (the metadata lives there instead of at the volume's end).
+    /// A detached header is the default for block devices, which cannot grow: without
+    /// --header, a block device's header is at its own end if it was encrypted with
+    /// --reserved-tail, else in $VOLCRYPT_HEADER_DIR/<name>.vchdr (directory
+    /// /var/lib/volcrypt/headers unless set), where <name> is the kernel's device name (sdb,
+    /// nvme0n1p2). Pass --header explicitly if device names are not stable on this system.
     #[arg(long, value_name = "FILE")]
     pub header: Option<PathBuf>,
 }
@@ -68,10 +73,15 @@ pub struct TuneArgs {
     /// Cipher threads [default: all cores].
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..=1024))]
     pub threads: Option<u16>,
-    /// I/O engine: `mmap`, `pread`, or `auto` (mmap on tmpfs/ramfs, pread on disk-backed
-    /// file systems and block devices, where it is faster).
+    /// I/O engine: `uring` (io_uring + O_DIRECT), `mmap`, `pread`, or `auto`: uring for
+    /// block devices and files of 256 MiB or more on disk-backed file systems (pread when the
+    /// kernel refuses io_uring, with the reason printed), mmap otherwise.
     #[arg(long = "io", value_name = "ENGINE", default_value = "auto", value_parser = parse_engine)]
     pub io: IoChoice,
+    /// Requests in flight per I/O call for the uring engine.
+    #[arg(long, value_name = "N", default_value_t = crate::io::DEFAULT_QUEUE_DEPTH,
+          value_parser = clap::value_parser!(u32).range(1..=4096))]
+    pub queue_depth: u32,
     /// AES-GCM implementation.
     #[arg(long = "crypto", value_name = "BACKEND", default_value = "ring", value_parser = parse_backend)]
     pub crypto: Backend,
@@ -115,6 +125,15 @@ pub struct EncryptArgs {
     /// Chunk size: a power of two from 4K to 1M [default: 64K].
     #[arg(long, value_name = "SIZE", value_parser = parse_chunk_size)]
     pub chunk_size: Option<u64>,
+    /// Keep the metadata on the volume itself, in its last SIZE bytes (e.g. 72M), which must
+    /// be free (the file system was made SIZE smaller): the data is the first (size - SIZE)
+    /// bytes and nothing grows. SIZE is a multiple of 4 KiB and of the logical block size,
+    /// and holds the metadata: two journal windows (up to 32 MiB each) and the tag table (32
+    /// bytes per chunk); a smaller SIZE is refused with the minimum. A later decrypt
+    /// zeroes the headers and journal slots, leaving the size unchanged.
+    #[arg(long, value_name = "SIZE", value_parser = parse_size,
+          conflicts_with_all = ["header", "output"])]
+    pub reserved_tail: Option<u64>,
     /// Crash protection for in place work. `journal`: every window is journaled and synced
     /// before it is written in place, so a SIGKILL or power loss at any moment loses nothing
     /// (`volcrypt resume` continues). `none`: about twice as fast, safe against SIGINT/SIGTERM
@@ -287,7 +306,7 @@ pub fn parse_chunk_size(s: &str) -> Result<u64, String> {
 /// The `--io` choice.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum IoChoice {
-    /// By file system: mmap on tmpfs/ramfs, pread elsewhere.
+    /// By device and size: see [`crate::io::choose_auto`].
     Auto,
     /// This engine.
     Fixed(EngineKind),
@@ -298,7 +317,7 @@ fn parse_engine(s: &str) -> Result<IoChoice, String> {
         return Ok(IoChoice::Auto);
     }
     match s.parse()? {
-        EngineKind::Mem => Err("'mem' is a test engine; use auto, mmap or pread".into()),
+        EngineKind::Mem => Err("'mem' is a test engine; use auto, uring, mmap or pread".into()),
         k => Ok(IoChoice::Fixed(k)),
     }
 }
@@ -340,5 +359,21 @@ mod tests {
     #[test]
     fn clap_definition_is_valid() {
         Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn reserved_tail_parses_sizes_and_excludes_header_and_output() {
+        let parse = |extra: &[&str]| {
+            let mut a = vec!["volcrypt", "encrypt", "/dev/null", "--key-file", "k"];
+            a.extend_from_slice(extra);
+            Cli::try_parse_from(a)
+        };
+        match parse(&["--reserved-tail", "72M"]).unwrap().command {
+            Command::Encrypt(e) => assert_eq!(e.reserved_tail, Some(72 << 20)),
+            other => panic!("{other:?}"),
+        }
+        assert!(parse(&["--reserved-tail", "72M", "--header", "h"]).is_err());
+        assert!(parse(&["--reserved-tail", "72M", "-o", "out"]).is_err());
+        assert!(parse(&["--reserved-tail", "lots"]).is_err());
     }
 }

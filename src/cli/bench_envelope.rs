@@ -57,7 +57,7 @@ pub fn run(a: &EnvelopeBenchArgs, quiet: bool) -> anyhow::Result<ExitCode> {
     let dir = base.join(format!("volcrypt-bench-envelope-{}", std::process::id()));
     std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
     let _scratch = super::demo::Scratch(dir.clone());
-    let opts = options(&a.tune, "bench", true, &dir);
+    let opts = options(&a.tune, "bench", true, &dir)?;
     let say = |s: String| {
         if !quiet {
             eprintln!("{s}");

@@ -163,7 +163,7 @@ pub fn run(a: &DemoArgs, quiet: bool) -> anyhow::Result<ExitCode> {
     std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
     let _scratch = Scratch(dir.clone());
     let path = dir.join("scratch.vol");
-    let opts = options(&a.tune, "demo", true, &dir);
+    let opts = options(&a.tune, "demo", true, &dir)?;
     let kms = start_kms(&dir)?;
     let key_arn = kms.key("volcrypt demo volume key", "alias/volcrypt-demo")?;
     let key2_arn = kms.key("volcrypt demo rewrap target", "alias/volcrypt-demo-2")?;

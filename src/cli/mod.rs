@@ -81,20 +81,51 @@ fn cached(p: KmsKeyProvider) -> Box<dyn KeyProvider> {
     Box::new(cache)
 }
 
+/// The volume `v` names, its header found as every command finds it
+/// ([`VolumeRef::resolve`]): `--header` if given; for a block device without it, the
+/// device's own end (a reserved tail) or its default detached header file.
 fn vref(v: &VolumeArgs) -> VolumeRef {
-    VolumeRef {
-        path: v.volume.clone(),
-        header: v.header.clone(),
+    VolumeRef::resolve(&v.volume, v.header.as_deref())
+}
+
+/// Creates the directory of a default detached header (0700: headers hold wrapped keys).
+fn create_header_dir(header: &std::path::Path) -> anyhow::Result<()> {
+    use std::os::unix::fs::DirBuilderExt;
+    match header.parent() {
+        Some(dir) if !dir.as_os_str().is_empty() && !dir.exists() => std::fs::DirBuilder::new()
+            .recursive(true)
+            .mode(0o700)
+            .create(dir)
+            .with_context(|| format!("creating the header directory {}", dir.display())),
+        _ => Ok(()),
     }
 }
 
-/// Run options from the tuning flags; `--io auto` picks the engine for the file system that
-/// holds `path`.
-fn options(tune: &TuneArgs, op: &str, quiet: bool, path: &std::path::Path) -> RunOptions {
+/// Run options from the tuning flags. `--io auto` picks the engine for `path` (see
+/// [`crate::io::choose_auto`]) and says so when io_uring had to be replaced by pread; an
+/// explicit `--io uring` fails with the reason instead.
+fn options(
+    tune: &TuneArgs,
+    op: &str,
+    quiet: bool,
+    path: &std::path::Path,
+) -> anyhow::Result<RunOptions> {
+    crate::io::set_queue_depth(tune.queue_depth);
     let io = match tune.io {
+        args::IoChoice::Fixed(EngineKind::Uring) => {
+            if let Err(why) = crate::io::uring_probe() {
+                anyhow::bail!("--io uring: io_uring is unavailable: {why}; use --io pread or auto");
+            }
+            EngineKind::Uring
+        }
         args::IoChoice::Fixed(k) => k,
-        args::IoChoice::Auto if crate::io::in_memory_fs(path) => EngineKind::Mmap,
-        args::IoChoice::Auto => EngineKind::Pread,
+        args::IoChoice::Auto => {
+            let c = crate::io::choose_auto(path, crate::io::uring_probe());
+            if let Some(why) = &c.fallback {
+                eprintln!("volcrypt: io_uring unavailable ({why}); using the pread engine");
+            }
+            c.kind
+        }
     };
     let mut o = RunOptions {
         io,
@@ -105,7 +136,7 @@ fn options(tune: &TuneArgs, op: &str, quiet: bool, path: &std::path::Path) -> Ru
     if let Some(t) = tune.threads {
         o.threads = usize::from(t);
     }
-    o
+    Ok(o)
 }
 
 /// Registers SIGINT/SIGTERM to set a flag that stops the data pass after the current window.
@@ -154,7 +185,7 @@ fn print_summary(what: &str, s: &Summary, tune: &TuneArgs, quiet: bool) -> anyho
         human(s.bytes as f64),
         s.elapsed.as_secs_f64(),
         human(s.bytes_per_sec()),
-        s.engine,
+        s.io,
         s.backend,
         s.threads
     );
@@ -180,27 +211,49 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
 
 fn encrypt(a: &EncryptArgs, quiet: bool) -> anyhow::Result<ExitCode> {
     let keys = provider(&a.key)?;
-    let mut opts = options(&a.tune, "encrypt", quiet, &a.volume.volume);
+    let mut opts = options(&a.tune, "encrypt", quiet, &a.volume.volume)?;
     opts.resilience = a.resilience;
     opts.cancel = Some(cancel_on_signals()?);
-    let (src, out) = match &a.output {
-        Some(o) => (
+    let (src, out) = match (&a.output, a.reserved_tail) {
+        (Some(o), _) => (
             VolumeRef::attached(&a.volume.volume),
             Some(VolumeRef {
                 path: o.clone(),
                 header: a.volume.header.clone(),
             }),
         ),
-        None => (vref(&a.volume), None),
+        (None, Some(_)) => (VolumeRef::attached(&a.volume.volume), None),
+        (None, None) => (vref(&a.volume), None),
     };
-    let s = engine::encrypt(&src, out.as_ref(), a.chunk_size, keys.as_ref(), &opts)?;
+    // A block device's default detached header, about to be created: its directory first,
+    // and afterwards one line saying where it is (even with -q: losing it loses the data).
+    let new_default = match (&out, &a.volume.header, &src.header) {
+        (None, None, Some(h)) if !h.exists() => Some(h.clone()),
+        _ => None,
+    };
+    if let Some(h) = &new_default {
+        create_header_dir(h)?;
+    }
+    let r = match a.reserved_tail {
+        Some(t) => engine::encrypt_reserved_tail(&src, t, a.chunk_size, keys.as_ref(), &opts),
+        None => engine::encrypt(&src, out.as_ref(), a.chunk_size, keys.as_ref(), &opts),
+    };
+    if let Some(h) = new_default.filter(|h| h.exists()) {
+        eprintln!(
+            "volcrypt: the header of {} was written to {}: keep it (and back it up), the \
+             volume cannot be read without it",
+            src.path.display(),
+            h.display()
+        );
+    }
+    let s = r?;
     print_summary("encrypt", &s, &a.tune, quiet)?;
     Ok(ExitCode::SUCCESS)
 }
 
 fn decrypt(a: &DecryptArgs, quiet: bool) -> anyhow::Result<ExitCode> {
     let keys = provider(&a.key)?;
-    let mut opts = options(&a.tune, "decrypt", quiet, &a.volume.volume);
+    let mut opts = options(&a.tune, "decrypt", quiet, &a.volume.volume)?;
     opts.resilience = a.resilience;
     opts.cancel = Some(cancel_on_signals()?);
     let s = engine::decrypt(&vref(&a.volume), a.output.as_deref(), keys.as_ref(), &opts)?;
@@ -214,7 +267,7 @@ fn decrypt(a: &DecryptArgs, quiet: bool) -> anyhow::Result<ExitCode> {
 
 fn verify(a: &ReadArgs, quiet: bool) -> anyhow::Result<ExitCode> {
     let keys = provider(&a.key)?;
-    let opts = options(&a.tune, "verify", quiet, &a.volume.volume);
+    let opts = options(&a.tune, "verify", quiet, &a.volume.volume)?;
     let r = engine::verify(&vref(&a.volume), keys.as_ref(), &opts)?;
     if a.tune.json {
         println!("{}", serde_json::to_string_pretty(&r)?);
@@ -252,7 +305,7 @@ fn verify(a: &ReadArgs, quiet: bool) -> anyhow::Result<ExitCode> {
 
 fn cat(a: &ReadArgs, quiet: bool) -> anyhow::Result<ExitCode> {
     let keys = provider(&a.key)?;
-    let opts = options(&a.tune, "cat", true, &a.volume.volume);
+    let opts = options(&a.tune, "cat", true, &a.volume.volume)?;
     let mut out = std::io::BufWriter::with_capacity(1 << 20, std::io::stdout());
     let r = engine::cat(&vref(&a.volume), keys.as_ref(), &opts, &mut out);
     out.flush().ok();

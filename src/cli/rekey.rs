@@ -128,7 +128,7 @@ pub(super) fn rekey(a: &RekeyArgs, quiet: bool) -> anyhow::Result<ExitCode> {
         (Some(t), _) | (None, Some(t)) => t.as_ref(),
         (None, None) => from.as_ref(),
     };
-    let mut opts = options(&a.tune, "rekey", quiet, &a.volume.volume);
+    let mut opts = options(&a.tune, "rekey", quiet, &a.volume.volume)?;
     opts.resilience = a.resilience;
     opts.cancel = Some(cancel_on_signals()?);
     let out = a.output.as_ref().map(VolumeRef::attached);
@@ -143,7 +143,7 @@ pub(super) fn resume(a: &ResumeArgs, quiet: bool) -> anyhow::Result<ExitCode> {
     let c = Conn::of(&a.key);
     let named = target(&a.to, &c)?;
     let to: &dyn KeyProvider = named.as_deref().unwrap_or(from.as_ref());
-    let mut opts = options(&a.tune, "resume", quiet, &a.volume.volume);
+    let mut opts = options(&a.tune, "resume", quiet, &a.volume.volume)?;
     opts.cancel = Some(cancel_on_signals()?);
     let s = engine::resume(&v, from.as_ref(), to, &opts)?;
     print_summary(s.op, &s, &a.tune, quiet)?;

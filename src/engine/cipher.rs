@@ -8,6 +8,7 @@ use std::ops::Range;
 
 use rayon::prelude::*;
 
+use super::observe::{timed, Observer, Stage};
 use super::EngineError;
 use crate::crypto::{chunk_nonce, Backend, ChunkKey, VolumeKeys};
 use crate::format::{chunk_aad, Geometry, TagEntry, TagKind};
@@ -75,6 +76,7 @@ impl WindowCipher<'_> {
         buf: &mut [u8],
         src_tags: &[Option<TagEntry>],
         ctr_start: u64,
+        observer: Option<&dyn Observer>,
     ) -> Result<WindowOut, EngineError> {
         let g = &self.geometry;
         let src = if chunks.start < self.split {
@@ -93,30 +95,33 @@ impl WindowCipher<'_> {
             buf.par_chunks_mut(cs)
                 .enumerate()
                 .map(|(j, data)| {
-                    let i = chunks.start + j as u64;
-                    let (_, len) = g.chunk(i);
-                    let group = g.group(i);
-                    if let Some(k) = src {
-                        let key = open_keys.get(group).ok_or(i)?;
-                        let entry = src_tags.get(j).copied().flatten().ok_or(i)?;
-                        if entry.kind != TagKind::Sealed || entry.key_ver != k.version() {
-                            return Err(i);
+                    let bytes = data.len() as u64;
+                    timed(observer, Stage::Chunk, bytes, || {
+                        let i = chunks.start + j as u64;
+                        let (_, len) = g.chunk(i);
+                        let group = g.group(i);
+                        if let Some(k) = src {
+                            let key = open_keys.get(group).ok_or(i)?;
+                            let entry = src_tags.get(j).copied().flatten().ok_or(i)?;
+                            if entry.kind != TagKind::Sealed || entry.key_ver != k.version() {
+                                return Err(i);
+                            }
+                            let aad = chunk_aad(&self.uuid, k.version(), i, len, g.chunk_log2);
+                            key.open(chunk_nonce(entry.nonce_ctr), &aad, data, &entry.tag)
+                                .map_err(|_| i)?;
                         }
-                        let aad = chunk_aad(&self.uuid, k.version(), i, len, g.chunk_log2);
-                        key.open(chunk_nonce(entry.nonce_ctr), &aad, data, &entry.tag)
-                            .map_err(|_| i)?;
-                    }
-                    let Some(k) = self.dst else { return Ok(None) };
-                    let key = seal_keys.get(group).ok_or(i)?;
-                    let ctr = ctr_start + j as u64;
-                    let aad = chunk_aad(&self.dst_uuid, k.version(), i, len, g.chunk_log2);
-                    let tag = key.seal(chunk_nonce(ctr), &aad, data).map_err(|_| i)?;
-                    Ok(Some(TagEntry {
-                        tag,
-                        nonce_ctr: ctr,
-                        key_ver: k.version(),
-                        kind: TagKind::Sealed,
-                    }))
+                        let Some(k) = self.dst else { return Ok(None) };
+                        let key = seal_keys.get(group).ok_or(i)?;
+                        let ctr = ctr_start + j as u64;
+                        let aad = chunk_aad(&self.dst_uuid, k.version(), i, len, g.chunk_log2);
+                        let tag = key.seal(chunk_nonce(ctr), &aad, data).map_err(|_| i)?;
+                        Ok(Some(TagEntry {
+                            tag,
+                            nonce_ctr: ctr,
+                            key_ver: k.version(),
+                            kind: TagKind::Sealed,
+                        }))
+                    })
                 })
                 .collect()
         });

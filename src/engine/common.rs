@@ -149,6 +149,7 @@ impl Summary {
             chunks: stats.chunks,
             elapsed: Duration::from_secs_f64(stats.secs),
             engine,
+            io: stats.io.clone(),
             backend: opts.backend,
             threads: opts.threads,
             resumed_from,

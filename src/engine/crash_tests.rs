@@ -30,6 +30,7 @@ fn opts() -> RunOptions {
         resilience: Resilience::Journal,
         progress: None,
         cancel: None,
+        observer: None,
     }
 }
 

@@ -3,9 +3,10 @@
 //! Every window is opened into a private buffer first; only a window whose chunks all
 //! authenticate is written, so the plaintext of a tampered chunk is never written anywhere
 //! and the volume stays consistent at its last checkpoint. In place, the metadata is removed
-//! at the end (the file is truncated back to its data, or the detached header deleted). Out of
-//! place, the plaintext goes to `OUT.volcrypt-partial` and is linked to `OUT` only when
-//! complete, so `OUT` never exists half-written.
+//! at the end (the file is truncated back to its data, or the detached header deleted; a
+//! reserved tail keeps its size, its headers and journal slots are zeroed). Out of place, the
+//! plaintext goes to `OUT.volcrypt-partial` and is linked to `OUT` only when complete, so
+//! `OUT` never exists half-written.
 
 use std::path::{Path, PathBuf};
 
@@ -127,6 +128,7 @@ pub(crate) fn run(mut vol: Volume, opts: &RunOptions) -> Result<Summary, EngineE
         progress: opts.progress.as_deref(),
         cancel: opts.cancel.as_deref(),
         pool: &pool,
+        observer: opts.observer.as_deref(),
     };
     let mut nonces = crate::crypto::NonceCounter::resume(0);
     let first = super::common::first_window(&g, start);
@@ -152,6 +154,9 @@ fn finish_in_place(
 ) -> Result<(), EngineError> {
     data.sync()?;
     drop(meta);
+    if let LayoutKind::Tail { .. } = vol.header.layout.kind {
+        return wipe_tail(vol);
+    }
     if vol.files.is_empty() {
         // Raw devices cannot shrink: record that the data is plain and keep the metadata,
         // with the journal wiped (it held plaintext).
@@ -186,6 +191,29 @@ fn finish_in_place(
                 files::sync_parent(h)?;
             }
         }
+        LayoutKind::Tail { .. } => return Err(EngineError::Internal("tail layout not wiped")),
+    }
+    Ok(())
+}
+
+/// Makes a decrypted reserved-tail volume no longer look like one, without changing its
+/// size: both header slots first say the same finished state (so a crash in what follows
+/// leaves a header that a rerun of `decrypt` or `resume` finishes from), then the journal
+/// slots (they held plaintext) and both header slots are overwritten with zeros, each synced.
+/// The tag table is left: it holds only tags of the ciphertext that is gone.
+fn wipe_tail(mut vol: Volume) -> Result<(), EngineError> {
+    if vol.header.progress != vol.header.geometry.n_chunks() {
+        return Err(EngineError::Internal(
+            "wiping the tail of an unfinished decrypt",
+        ));
+    }
+    vol.commit(|_| {})?;
+    journal::wipe(&vol)?;
+    let l = vol.header.layout;
+    let zeros = vec![0u8; crate::format::HEADER_LEN];
+    for off in [l.hdr_a_off, l.hdr_b_off] {
+        vol.meta.write_at(&zeros, off)?;
+        vol.meta.sync_range(off, zeros.len() as u64)?;
     }
     Ok(())
 }
@@ -232,6 +260,7 @@ fn out_of_place(
         progress: opts.progress.as_deref(),
         cancel: opts.cancel.as_deref(),
         pool: &pool,
+        observer: opts.observer.as_deref(),
     };
     let mut nonces = crate::crypto::NonceCounter::resume(0);
     let stats = pipeline.run(0..g.n_windows(), &cipher, &mut nonces, |_| Ok(()))?;

@@ -1,9 +1,11 @@
 //! `encrypt`: plain to key version 1, in place or into a new volume (`--output`).
 //!
-//! In place, the file grows by the metadata region, the initial headers are made durable,
-//! then windows are sealed and checkpointed one by one. Out of place, the source is only
-//! read. Either way an interrupted run is resumed by running the same command again: the
-//! header records state `encrypting`, the frozen parameters and the progress.
+//! In place, the file grows by the metadata region (attached), or the metadata goes to a new
+//! detached header file, or into the last bytes of the device that the caller reserved for
+//! it (tail: nothing grows); the initial headers are made durable, then windows are sealed
+//! and checkpointed one by one. Out of place, the source is only read. Either way an
+//! interrupted run is resumed by running the same command again: the header records state
+//! `encrypting`, the frozen parameters and the progress.
 
 use super::cipher::WindowCipher;
 use super::common::{pool, sealing_pass, RemoveOnDrop};
@@ -11,6 +13,7 @@ use super::create::{create, reserve_nonces, NewVolume};
 use super::files::{self, Opened};
 use super::journal::Journal;
 use super::pipeline::{Pipeline, Sink};
+use super::placement::{check_no_default_header, check_tail_resume, tail_geometry};
 use super::volume::{engines, Volume};
 use super::{EngineError, RunOptions, Summary, VolumeRef};
 use crate::format::{Geometry, LayoutKind, Operation, Resilience, VolumeState, DEFAULT_CHUNK_SIZE};
@@ -27,9 +30,29 @@ pub fn encrypt(
     opts: &RunOptions,
 ) -> Result<Summary, EngineError> {
     match output {
-        None => in_place(vol, chunk_size, provider, opts),
+        None => in_place(vol, chunk_size, None, provider, opts),
         Some(out) => out_of_place(vol, out, chunk_size, provider, opts),
     }
+}
+
+/// Encrypts `vol` in place with its metadata in its last `reserved` bytes, which the caller
+/// states are free (the file system was made that much smaller): the data area is the first
+/// `size - reserved` bytes, and the device (or file) does not grow. `reserved` must be a
+/// multiple of 4 KiB and of the device's logical block size, and hold the metadata (the
+/// error names the minimum). Running it again resumes an interrupted run.
+pub fn encrypt_reserved_tail(
+    vol: &VolumeRef,
+    reserved: u64,
+    chunk_size: Option<u64>,
+    provider: &dyn KeyProvider,
+    opts: &RunOptions,
+) -> Result<Summary, EngineError> {
+    if vol.header.is_some() {
+        return Err(EngineError::Invalid(
+            "a reserved tail keeps the metadata on the device itself: drop --header".into(),
+        ));
+    }
+    in_place(vol, chunk_size, Some(reserved), provider, opts)
 }
 
 /// Checks that `vol` is an interrupted encrypt that may be resumed with these parameters.
@@ -79,10 +102,14 @@ fn refuse_or_resume(
 fn in_place(
     vref: &VolumeRef,
     chunk_size: Option<u64>,
+    tail: Option<u64>,
     provider: &dyn KeyProvider,
     opts: &RunOptions,
 ) -> Result<Summary, EngineError> {
     let mut data = files::open_existing(&vref.path, true)?;
+    if tail.is_some() {
+        check_no_default_header(&data)?;
+    }
     let meta_state = match &vref.header {
         None => Some(files::probe(&data.file, data.size)?),
         Some(h) if h.exists() => {
@@ -100,7 +127,18 @@ fn in_place(
                 Some(p)
             }
         }
-        Some(_) => None,
+        Some(_) => {
+            // A new header file: the data must not already be a volume with its metadata at
+            // its end, or it would be encrypted twice.
+            let p = files::probe(&data.file, data.size)?;
+            if let Some(h) = p.newest() {
+                return Err(EngineError::AlreadyEncrypted {
+                    path: vref.path.clone(),
+                    state: format!("{}, {} metadata", h.state, h.layout.kind.name()),
+                });
+            }
+            None
+        }
     };
     let mut meta_state = meta_state;
     if vref.header.is_none()
@@ -115,6 +153,9 @@ fn in_place(
                 files::undo_grow(&mut data, original)?;
                 meta_state = None;
             }
+            // A tail encrypt that stopped while writing its first headers: only the reserved
+            // tail was written, never the data. Start over.
+            None if tail.is_some() => meta_state = None,
             _ => {
                 return Err(EngineError::BadState {
                     op: "encrypt",
@@ -130,17 +171,24 @@ fn in_place(
     if meta_state.is_some_and(|p| !p.is_plain()) {
         drop(data);
         let vol = refuse_or_resume(vref, chunk_size, provider, opts, true)?;
+        check_tail_resume(&vol, tail)?;
         return run(vol, Source::InPlace, opts);
     }
-    let geometry = Geometry::new(data.size, chunk_size.unwrap_or(DEFAULT_CHUNK_SIZE))?;
-    let kind = if vref.header.is_some() {
-        LayoutKind::Detached
-    } else {
-        LayoutKind::Attached
+    let chunk = chunk_size.unwrap_or(DEFAULT_CHUNK_SIZE);
+    let (geometry, kind) = match (tail, &vref.header) {
+        (Some(reserved), _) => (
+            tail_geometry(&data, reserved, chunk)?,
+            LayoutKind::Tail {
+                device_size: data.size,
+            },
+        ),
+        (None, Some(_)) => (Geometry::new(data.size, chunk)?, LayoutKind::Detached),
+        (None, None) => (Geometry::new(data.size, chunk)?, LayoutKind::Attached),
     };
     if data.block && kind == LayoutKind::Attached {
         return Err(EngineError::Invalid(format!(
-            "{} is a block device, which cannot grow: give a detached header with --header FILE",
+            "{} is a block device, which cannot grow: give a detached header with --header FILE, \
+             or reserve its last bytes for the metadata with --reserved-tail SIZE",
             vref.path.display()
         )));
     }
@@ -161,7 +209,8 @@ fn in_place(
         }
         None => (None, None),
     };
-    if meta.is_none() {
+    let grows = kind == LayoutKind::Attached;
+    if grows {
         files::grow_with_intent(&mut data, layout.device_size)?;
     }
     let built = (|| {
@@ -183,7 +232,7 @@ fn in_place(
             run(vol, Source::InPlace, opts)
         }
         Err(e) => {
-            if meta.is_none() {
+            if grows {
                 // Put the file back exactly as it was: nothing was written to the data area.
                 let _ = data.file.set_len(original);
             }
@@ -200,6 +249,8 @@ fn out_of_place(
     opts: &RunOptions,
 ) -> Result<Summary, EngineError> {
     let src = files::open_existing(&src_ref.path, false)?;
+    // A block device with a default detached header is a volume already.
+    check_no_default_header(&src)?;
     let probe = files::probe(&src.file, src.size)?;
     if !probe.is_plain() {
         return Err(EngineError::AlreadyEncrypted {
@@ -339,6 +390,7 @@ pub(crate) fn run(
         progress: opts.progress.as_deref(),
         cancel: opts.cancel.as_deref(),
         pool: &pool,
+        observer: opts.observer.as_deref(),
     };
     let stats = sealing_pass(&mut vol, pipeline, &cipher, &mut nonces)?;
     if !stats.cancelled {

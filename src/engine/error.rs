@@ -84,6 +84,46 @@ pub enum EngineError {
     /// Another process holds the volume.
     #[error("{0} is busy: another volcrypt process has it open")]
     Busy(PathBuf),
+    /// A block device to be modified is mounted (or one of its partitions is). Nothing was
+    /// written.
+    #[error(
+        "{path} is mounted at {}{}: refusing to modify a mounted device; unmount it first",
+        .mount_point.display(),
+        .partition.as_ref().map(|p| format!(" (partition {p})")).unwrap_or_default()
+    )]
+    Mounted {
+        /// The device.
+        path: PathBuf,
+        /// Where it (or its partition) is mounted.
+        mount_point: PathBuf,
+        /// The mounted partition, when not the device itself.
+        partition: Option<String>,
+    },
+    /// A block device to be modified is in use: held by a stacked device (LVM/dm, md), or
+    /// opened exclusively by another program (EBUSY). Nothing was written.
+    #[error("{path} is in use ({detail}); refusing to modify it")]
+    InUse {
+        /// The device.
+        path: PathBuf,
+        /// What holds it, as far as known.
+        detail: String,
+    },
+    /// A block device has no volcrypt header at its end, and its detached header file does
+    /// not exist.
+    #[error(
+        "no volcrypt header for {}: none at the end of the device, and no header file {} \
+         (a block device's header is a detached file, by default \
+         $VOLCRYPT_HEADER_DIR/<kernel device name>.vchdr with the directory defaulting to \
+         /var/lib/volcrypt/headers; pass --header FILE if it is elsewhere)",
+        .path.display(),
+        .header.display()
+    )]
+    NoHeader {
+        /// The device.
+        path: PathBuf,
+        /// The header file looked for.
+        header: PathBuf,
+    },
     /// Invalid request parameters.
     #[error("{0}")]
     Invalid(String),

@@ -1,13 +1,15 @@
 //! Opening, creating, locking and probing the files behind a volume.
 //!
 //! Every handle takes an advisory `flock` (exclusive to modify, shared to read), so a second
-//! volcrypt on the same volume gets a clear "busy" error instead of a race. Probing reads the
+//! volcrypt on the same volume gets a clear "busy" error instead of a race. A block device
+//! opened to be modified must not be mounted or held by a stacked device (checked first, to
+//! name the mount point), and is opened with `O_EXCL`, which the kernel refuses (EBUSY) while
+//! anything else has it claimed: nothing is written to a device in use. Probing reads the
 //! two header slots at the end of a metadata device without any key: enough to tell a plain
 //! file from a volume, and to show `info`.
 
 use std::fs::{File, OpenOptions, TryLockError};
-use std::os::unix::fs::FileExt;
-use std::os::unix::fs::PermissionsExt;
+use std::os::unix::fs::{FileExt, FileTypeExt, MetadataExt, OpenOptionsExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 
 use super::EngineError;
@@ -69,7 +71,33 @@ fn read_only(path: &Path, reason: &str) -> EngineError {
     }
 }
 
-/// Opens an existing file or block device, read-only or read-write, and locks it.
+/// The error for a block device that must not be modified because of `u`.
+fn in_use(path: &Path, u: io::DeviceUse) -> EngineError {
+    match u {
+        io::DeviceUse::Mounted {
+            partition,
+            mount_point,
+        } => EngineError::Mounted {
+            path: path.to_owned(),
+            mount_point,
+            partition,
+        },
+        io::DeviceUse::Held { partition, holders } => EngineError::InUse {
+            path: path.to_owned(),
+            detail: format!(
+                "{}held by {} (LVM/device-mapper, md RAID or another stacked device); remove \
+                 the holder first",
+                partition
+                    .map(|p| format!("its partition {p} is "))
+                    .unwrap_or_default(),
+                holders.join(", ")
+            ),
+        },
+    }
+}
+
+/// Opens an existing file or block device, read-only or read-write, and locks it. A block
+/// device opened for writing must not be in use (see the module documentation).
 pub(crate) fn open_existing(path: &Path, write: bool) -> Result<Opened, EngineError> {
     let meta = match std::fs::metadata(path) {
         Ok(m) => m,
@@ -90,8 +118,30 @@ pub(crate) fn open_existing(path: &Path, write: bool) -> Result<Opened, EngineEr
         let mode = format!("mode {:04o}", meta.permissions().mode() & 0o7777);
         return Err(read_only(path, &mode));
     }
-    let file = match OpenOptions::new().read(true).write(write).open(path) {
+    let block = meta.file_type().is_block_device();
+    let exclusive = write && block;
+    if exclusive {
+        if let Some(u) = io::block_device_use(meta.rdev()) {
+            return Err(in_use(path, u));
+        }
+    }
+    let mut options = OpenOptions::new();
+    options.read(true).write(write);
+    if exclusive {
+        // Without O_CREAT, O_EXCL on a block device claims it: EBUSY while it is mounted or
+        // claimed by anyone else (a stacked device, another O_EXCL opener), in any namespace.
+        options.custom_flags(libc::O_EXCL);
+    }
+    let file = match options.open(path) {
         Ok(f) => f,
+        Err(e) if exclusive && e.raw_os_error() == Some(libc::EBUSY) => {
+            return Err(EngineError::InUse {
+                path: path.to_owned(),
+                detail: "mounted, or held by LVM/dm/md or another program that opened it \
+                         exclusively"
+                    .into(),
+            })
+        }
         Err(e) if e.raw_os_error() == Some(libc::EROFS) => {
             return Err(read_only(path, "read-only file system"))
         }
@@ -105,7 +155,7 @@ pub(crate) fn open_existing(path: &Path, write: bool) -> Result<Opened, EngineEr
     Ok(Opened {
         file,
         path: path.to_owned(),
-        block: io::is_block_device(path),
+        block,
         size,
     })
 }

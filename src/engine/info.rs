@@ -9,6 +9,7 @@ use super::files;
 use super::volume::{not_a_volume, open_devices};
 use super::{EngineError, VolumeRef};
 use crate::format::{Header, KeyKind, KeyslotState, LayoutKind, FORMAT_VERSION};
+use crate::io;
 use crate::keys::context_uuid;
 
 /// One keyslot, as shown by `info`.
@@ -54,8 +55,14 @@ pub struct InfoReport {
     pub operation: String,
     /// Resilience of the frozen operation.
     pub resilience: String,
-    /// "attached" or "detached".
+    /// "attached", "detached" or "tail".
     pub layout: String,
+    /// For the tail layout: the bytes after the data area, whose end holds the metadata.
+    pub reserved_tail: Option<u64>,
+    /// For a block device: its logical block size (the smallest unit it addresses).
+    pub logical_block: Option<u32>,
+    /// For a block device: its physical block size.
+    pub physical_block: Option<u32>,
     /// Plaintext bytes.
     pub data_len: u64,
     /// Chunk size in bytes.
@@ -109,7 +116,13 @@ pub fn info(vref: &VolumeRef) -> Result<InfoReport, EngineError> {
         status: e.to_string(),
     }));
     slots.sort_by(|a, b| a.slot.cmp(&b.slot));
-    Ok(report(vref, h, slots))
+    let mut r = report(vref, h, slots);
+    if data.block {
+        let b = io::block_info(&data.file).map_err(EngineError::path(&data.path))?;
+        r.logical_block = Some(b.logical_block);
+        r.physical_block = Some(b.physical_block);
+    }
+    Ok(r)
 }
 
 fn report(vref: &VolumeRef, h: &Header, header_slots: Vec<SlotInfo>) -> InfoReport {
@@ -123,10 +136,13 @@ fn report(vref: &VolumeRef, h: &Header, header_slots: Vec<SlotInfo>) -> InfoRepo
         state: h.state.to_string(),
         operation: h.operation.to_string(),
         resilience: h.resilience.to_string(),
-        layout: match h.layout.kind {
-            LayoutKind::Attached => "attached".into(),
-            LayoutKind::Detached => "detached".into(),
+        layout: h.layout.kind.name().into(),
+        reserved_tail: match h.layout.kind {
+            LayoutKind::Tail { device_size } => Some(device_size.saturating_sub(g.data_len)),
+            LayoutKind::Attached | LayoutKind::Detached => None,
         },
+        logical_block: None,
+        physical_block: None,
         data_len: g.data_len,
         chunk_size: g.chunk_size(),
         chunks: n,
@@ -165,11 +181,24 @@ impl fmt::Display for InfoReport {
         if let Some(h) = &self.header_path {
             writeln!(f, "header file:  {h}")?;
         }
-        writeln!(
-            f,
-            "format:       volcrypt v{} ({} metadata)",
-            self.format_version, self.layout
-        )?;
+        match self.reserved_tail {
+            Some(n) => writeln!(
+                f,
+                "format:       volcrypt v{}, layout tail (metadata in the last {n} bytes)",
+                self.format_version
+            )?,
+            None => writeln!(
+                f,
+                "format:       volcrypt v{} ({} metadata)",
+                self.format_version, self.layout
+            )?,
+        }
+        if let (Some(l), Some(p)) = (self.logical_block, self.physical_block) {
+            writeln!(
+                f,
+                "device:       block device, logical block {l} bytes, physical block {p} bytes"
+            )?;
+        }
         writeln!(f, "uuid:         {}", self.uuid)?;
         writeln!(f, "state:        {}", self.state)?;
         if self.operation != "idle" {

@@ -18,7 +18,9 @@ mod error;
 mod files;
 mod info;
 mod journal;
+pub mod observe;
 mod pipeline;
+mod placement;
 pub mod raw;
 mod read;
 mod rekey;
@@ -27,9 +29,10 @@ mod rewrap;
 mod volume;
 
 pub use decrypt::decrypt;
-pub use encrypt::encrypt;
+pub use encrypt::{encrypt, encrypt_reserved_tail};
 pub use error::EngineError;
 pub use info::{info, InfoReport, KeyslotInfo, SlotInfo};
+pub use observe::{Observer, Stage};
 pub use read::{cat, verify, VerifyReport};
 pub use rekey::rekey;
 pub use resume::resume;
@@ -88,6 +91,8 @@ pub struct RunOptions {
     pub progress: Option<Arc<dyn Progress>>,
     /// Set to stop after the current window (SIGINT/SIGTERM).
     pub cancel: Option<Arc<AtomicBool>>,
+    /// Receives per-stage timings (benchmarks, metrics); `None`: nothing is timed.
+    pub observer: Option<Arc<dyn Observer>>,
 }
 
 impl Default for RunOptions {
@@ -100,6 +105,7 @@ impl Default for RunOptions {
             resilience: Resilience::Journal,
             progress: None,
             cancel: None,
+            observer: None,
         }
     }
 }
@@ -129,6 +135,8 @@ pub struct Summary {
     pub elapsed: Duration,
     /// I/O engine used.
     pub engine: EngineKind,
+    /// The engine with its settings, e.g. `uring (O_DIRECT, 512-byte alignment, QD 32)`.
+    pub io: String,
     /// Crypto backend used.
     pub backend: Backend,
     /// Cipher threads.

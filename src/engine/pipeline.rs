@@ -16,10 +16,11 @@ use crossbeam_channel::bounded;
 
 use super::cipher::{WindowCipher, WindowOut};
 use super::journal::Journal;
+use super::observe::{timed, Observer, Stage};
 use super::{EngineError, Progress};
 use crate::crypto::NonceCounter;
 use crate::format::{Geometry, TagEntry, TAG_ENTRY_LEN};
-use crate::io::{BlockIo, MappedWindow};
+use crate::io::{AlignedBuf, BlockIo, MappedWindow};
 
 /// Window buffers in flight: one being read, one in the cipher, one being written.
 const POOL: usize = 3;
@@ -45,7 +46,7 @@ pub(crate) struct Done {
 }
 
 enum Buf<'a> {
-    Owned(Vec<u8>),
+    Owned(AlignedBuf),
     Mapped(MappedWindow<'a>),
 }
 
@@ -85,11 +86,15 @@ pub(crate) struct Pipeline<'a> {
     pub progress: Option<&'a dyn Progress>,
     pub cancel: Option<&'a AtomicBool>,
     pub pool: &'a rayon::ThreadPool,
+    /// Receives per-stage timings.
+    pub observer: Option<&'a dyn Observer>,
 }
 
 /// What a pass did.
-#[derive(Debug, Default, Clone, Copy)]
+#[derive(Debug, Default, Clone)]
 pub(crate) struct PassStats {
+    /// The source engine and its settings ([`BlockIo::detail`]).
+    pub io: String,
     pub bytes: u64,
     pub chunks: u64,
     pub secs: f64,
@@ -135,9 +140,9 @@ impl<'a> Loader<'a> {
     }
 
     /// Reads window bytes `r` into a pooled buffer.
-    fn read_owned(&self, r: &Range<u64>, mut v: Vec<u8>) -> Result<Buf<'a>, EngineError> {
+    fn read_owned(&self, r: &Range<u64>, mut v: AlignedBuf) -> Result<Buf<'a>, EngineError> {
         let len = usize::try_from(r.end - r.start).map_err(|_| EngineError::Internal("window"))?;
-        v.resize(len, 0);
+        v.resize(len);
         self.src.read_at(&mut v, r.start)?;
         Ok(Buf::Owned(v))
     }
@@ -158,13 +163,29 @@ impl<'a> Pipeline<'a> {
     {
         let g = self.geometry;
         let start = Instant::now();
+        let last_chunk = match windows.end.checked_sub(1) {
+            Some(w) if !windows.is_empty() => g.window(w).end,
+            _ => 0,
+        };
         let stop = AtomicBool::new(false);
         let (load_tx, load_rx) = bounded::<(Range<u64>, Buf<'a>, Vec<Option<TagEntry>>)>(1);
         let (done_tx, done_rx) = bounded::<(Done, Buf<'a>)>(1);
-        let (free_tx, free_rx) = bounded::<Vec<u8>>(POOL);
-        for _ in 0..POOL {
+        let (free_tx, free_rx) = bounded::<AlignedBuf>(POOL);
+        // Page-aligned window buffers (O_DIRECT), offered to the engines as io_uring fixed
+        // buffers; allocated once per pass and reused.
+        let window_len = usize::try_from(g.byte_range(&g.window(0)).end)
+            .map_err(|_| EngineError::Internal("window"))?;
+        let bufs: Vec<AlignedBuf> = (0..POOL).map(|_| AlignedBuf::zeroed(window_len)).collect();
+        {
+            let refs: Vec<&AlignedBuf> = bufs.iter().collect();
+            self.src.register_buffers(&refs);
+            if let Sink::Device(d) = &self.sink {
+                d.register_buffers(&refs);
+            }
+        }
+        for b in bufs {
             free_tx
-                .send(Vec::new())
+                .send(b)
                 .map_err(|_| EngineError::Internal("buffer pool"))?;
         }
         // From here on only the writer returns buffers, so when it exits the reader's
@@ -181,6 +202,7 @@ impl<'a> Pipeline<'a> {
             progress,
             cancel,
             pool,
+            observer,
         } = self;
         let loader = Loader {
             src,
@@ -193,7 +215,10 @@ impl<'a> Pipeline<'a> {
             direct,
         };
         let this = &loader;
-        let mut stats = PassStats::default();
+        let mut stats = PassStats {
+            io: src.detail(),
+            ..PassStats::default()
+        };
         std::thread::scope(|s| {
             let stop = &stop;
             let reader = s.spawn(move || -> Result<bool, EngineError> {
@@ -217,14 +242,18 @@ impl<'a> Pipeline<'a> {
                             if cancel.is_some_and(|c| c.load(Ordering::Relaxed)) {
                                 return Ok(true);
                             }
-                            this.read_owned(&bytes, pooled)?
+                            let len = bytes.end - bytes.start;
+                            timed(observer, Stage::Read, len, || {
+                                this.read_owned(&bytes, pooled)
+                            })?
                         }
                     };
                     let tags = match src_tags {
                         Some((dev, off)) => {
                             let n = usize::try_from(chunks.end - chunks.start)
                                 .map_err(|_| EngineError::Internal("window"))?;
-                            read_tags(dev, off + chunks.start * TAG_ENTRY_LEN as u64, n)?
+                            let at = off + chunks.start * TAG_ENTRY_LEN as u64;
+                            timed(observer, Stage::Read, 0, || read_tags(dev, at, n))?
                         }
                         None => Vec::new(),
                     };
@@ -234,25 +263,33 @@ impl<'a> Pipeline<'a> {
                 }
                 Ok(false)
             });
-            let writer = s.spawn(move || -> Result<(u64, u64), EngineError> {
+            let writer = s.spawn(move || -> Result<(u64, u64, bool), EngineError> {
                 let mut sink = sink;
                 let (mut bytes, mut chunks) = (0u64, 0u64);
                 for (done, buf) in done_rx {
                     if fail_on_bad && !done.bad.is_empty() {
                         return Err(EngineError::Tampered { bad: done.bad });
                     }
+                    let len = done.bytes.end - done.bytes.start;
                     if let Some(j) = journal {
                         match &buf {
-                            Buf::Owned(v) => j.commit(&done, v)?,
+                            Buf::Owned(v) => {
+                                timed(observer, Stage::JournalCommit, len, || j.commit(&done, v))?
+                            }
                             // A mapped window is already in place: too late to journal.
                             Buf::Mapped(_) => {
                                 return Err(EngineError::Internal("journal with direct mapping"))
                             }
                         }
                     }
+                    let at = done.bytes.start;
                     match (&mut sink, &buf) {
-                        (Sink::InPlace, Buf::Owned(v)) => src.write_at(v, done.bytes.start)?,
-                        (Sink::Device(d), Buf::Owned(v)) => d.write_at(v, done.bytes.start)?,
+                        (Sink::InPlace, Buf::Owned(v)) => {
+                            timed(observer, Stage::Apply, len, || src.write_at(v, at))?
+                        }
+                        (Sink::Device(d), Buf::Owned(v)) => {
+                            timed(observer, Stage::Apply, len, || d.write_at(v, at))?
+                        }
                         (Sink::Stream(w), b) => {
                             w.write_all(&b[..]).map_err(|e| EngineError::Path {
                                 path: "<output>".into(),
@@ -261,11 +298,18 @@ impl<'a> Pipeline<'a> {
                         }
                         _ => {}
                     }
-                    checkpoint(&done)?;
+                    timed(observer, Stage::Checkpoint, len, || checkpoint(&done))?;
                     bytes += done.bytes.end - done.bytes.start;
                     chunks += done.chunks.end - done.chunks.start;
                     if let Some(p) = progress {
                         p.advance(done.bytes.end - done.bytes.start);
+                    }
+                    // Stop after this window when asked, even if the reader had already
+                    // loaded the next ones (they are dropped unwritten, never checkpointed).
+                    if done.chunks.end < last_chunk
+                        && cancel.is_some_and(|c| c.load(Ordering::Relaxed))
+                    {
+                        return Ok((bytes, chunks, true));
                     }
                     if let Buf::Owned(v) = buf {
                         let _ = free_tx.send(v);
@@ -277,7 +321,7 @@ impl<'a> Pipeline<'a> {
                         source: e,
                     })?;
                 }
-                Ok((bytes, chunks))
+                Ok((bytes, chunks, false))
             });
             let cipher_result = (|| -> Result<(), EngineError> {
                 for (chunks, mut buf, tags) in load_rx.iter() {
@@ -292,7 +336,9 @@ impl<'a> Pipeline<'a> {
                     let WindowOut {
                         tags: new_tags,
                         bad,
-                    } = cipher.run(pool, chunks.clone(), &mut buf, &tags, ctr)?;
+                    } = timed(observer, Stage::Cipher, (buf.len()) as u64, || {
+                        cipher.run(pool, chunks.clone(), &mut buf, &tags, ctr, observer)
+                    })?;
                     let bytes = g.byte_range(&chunks);
                     let done = Done {
                         chunks,
@@ -317,9 +363,9 @@ impl<'a> Pipeline<'a> {
                 .map_err(|_| EngineError::Internal("reader thread panicked"))?;
             // The writer's error is the root cause when it stopped first (the others then see
             // closed channels); otherwise report the cipher's or the reader's.
-            let (bytes, chunks) = w?;
+            let (bytes, chunks, stopped) = w?;
             cipher_result?;
-            stats.cancelled = r?;
+            stats.cancelled = r? || stopped;
             stats.bytes = bytes;
             stats.chunks = chunks;
             Ok::<(), EngineError>(())

@@ -71,6 +71,7 @@ fn run(
         progress: opts.progress.as_deref(),
         cancel: None,
         pool: &pool,
+        observer: opts.observer.as_deref(),
     };
     let mut bad = Vec::new();
     let mut nonces = crate::crypto::NonceCounter::resume(0);

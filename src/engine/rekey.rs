@@ -141,6 +141,7 @@ pub(crate) fn in_place(
         progress: opts.progress.as_deref(),
         cancel: opts.cancel.as_deref(),
         pool: &pool,
+        observer: opts.observer.as_deref(),
     };
     let stats = sealing_pass(&mut vol, pipeline, &cipher, &mut nonces)?;
     if !stats.cancelled {

@@ -99,6 +99,9 @@ pub(crate) fn open_devices(
 ) -> Result<(Opened, Option<Opened>), EngineError> {
     let data = files::open_existing(&vref.path, write)?;
     let meta = match &vref.header {
+        Some(h) if data.block && !h.exists() => {
+            return Err(super::placement::missing_header(&data, h))
+        }
         Some(h) => Some(files::open_existing(h, write)?),
         None => None,
     };
@@ -330,8 +333,9 @@ impl Volume {
         h.slot = self.header.slot.other();
         h.updated = now();
         let bytes = h.encode(&self.meta_key(&h)?)?;
-        self.meta.write_at(&bytes, h.offset())?;
-        self.meta.sync_range(h.offset(), bytes.len() as u64)?;
+        let at = h.offset();
+        self.meta
+            .write_sync_at(&bytes, at, at..at + bytes.len() as u64)?;
         self.header = h;
         Ok(())
     }
@@ -344,7 +348,7 @@ impl Volume {
 
     /// True when data and metadata share one device.
     pub fn attached(&self) -> bool {
-        self.header.layout.kind == LayoutKind::Attached
+        self.header.layout.kind.same_device()
     }
 
     /// Makes data bytes `lo..hi` and tag entries of `chunks` durable, with as few syncs as
@@ -371,7 +375,7 @@ impl Volume {
 
 fn check_sizes(vref: &VolumeRef, h: &Header, data: &Opened) -> Result<(), EngineError> {
     let need = match h.layout.kind {
-        LayoutKind::Attached => h.layout.device_size,
+        LayoutKind::Attached | LayoutKind::Tail { .. } => h.layout.device_size,
         LayoutKind::Detached => h.geometry.data_len,
     };
     let ok = if data.block {
@@ -383,6 +387,10 @@ fn check_sizes(vref: &VolumeRef, h: &Header, data: &Opened) -> Result<(), Engine
         return Err(EngineError::Invalid(match h.layout.kind {
             LayoutKind::Detached => "this volume has a detached header: pass --header FILE".into(),
             LayoutKind::Attached => "this volume's header is attached; drop --header".into(),
+            LayoutKind::Tail { .. } => format!(
+                "{} keeps its header in its own last bytes (a reserved tail); drop --header",
+                vref.path.display()
+            ),
         }));
     }
     if ok {

@@ -3,8 +3,8 @@
 //! A *chunk* is one AEAD message (4 KiB to 1 MiB, a power of two). A *window* is the unit of
 //! work and of checkpointing (32 MiB of chunks, or the whole volume if smaller). A *group* is
 //! the span of chunks sharing one derived data key (1 GiB). All offsets here are in the
-//! coordinate space of the device that holds the metadata: the volume itself when attached,
-//! the header file when detached.
+//! coordinate space of the device that holds the metadata: the volume itself when attached
+//! or tail (metadata in the device's last bytes), the header file when detached.
 
 use std::ops::Range;
 
@@ -145,16 +145,49 @@ impl Geometry {
 /// Where the metadata lives relative to the data.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum LayoutKind {
-    /// Metadata after the data, in the same file or device.
+    /// Metadata after the data (from the data length rounded up to 1 MiB), in the same file,
+    /// which grows to hold it.
     Attached,
     /// Metadata in a separate header file (`--header FILE`).
     Detached,
+    /// Metadata in the last bytes of a device (or file) of `device_size` bytes, which do not
+    /// grow (`--reserved-tail`): the data area is the first `data_len` bytes, the metadata
+    /// region ends exactly at `device_size`, and the bytes in between are left alone.
+    Tail {
+        /// Size of the device; the metadata region ends here.
+        device_size: u64,
+    },
+}
+
+impl LayoutKind {
+    /// The layout byte of the header: 0 attached, 1 detached, 2 tail.
+    pub fn to_byte(self) -> u8 {
+        match self {
+            LayoutKind::Attached => 0,
+            LayoutKind::Detached => 1,
+            LayoutKind::Tail { .. } => 2,
+        }
+    }
+
+    /// The lowercase name used in `info` output.
+    pub fn name(self) -> &'static str {
+        match self {
+            LayoutKind::Attached => "attached",
+            LayoutKind::Detached => "detached",
+            LayoutKind::Tail { .. } => "tail",
+        }
+    }
+
+    /// True when data and metadata share one device (attached or tail).
+    pub fn same_device(self) -> bool {
+        !matches!(self, LayoutKind::Detached)
+    }
 }
 
 /// Byte offsets of every metadata region, in metadata-device coordinates.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Layout {
-    /// Attached or detached.
+    /// Attached, detached or tail.
     pub kind: LayoutKind,
     /// Start of the metadata region.
     pub meta_off: u64,
@@ -170,8 +203,8 @@ pub struct Layout {
     pub hdr_a_off: u64,
     /// Header slot B (the last 4 KiB).
     pub hdr_b_off: u64,
-    /// Size of the metadata device: the whole volume when attached, the header file when
-    /// detached.
+    /// Size of the metadata device: the whole volume when attached or tail, the header file
+    /// when detached.
     pub device_size: u64,
 }
 
@@ -184,12 +217,10 @@ fn overflow() -> FormatError {
 }
 
 impl Layout {
-    /// The layout for `geom` in `kind` placement.
+    /// The layout for `geom` in `kind` placement. A tail layout fails when the device size is
+    /// not a multiple of 4 KiB, or when the metadata does not fit between the data area and
+    /// the end of the device.
     pub fn compute(geom: &Geometry, kind: LayoutKind) -> Result<Self, FormatError> {
-        let meta_off = match kind {
-            LayoutKind::Attached => align(geom.data_len, DATA_ALIGN).ok_or_else(overflow)?,
-            LayoutKind::Detached => 0,
-        };
         let jc = geom.journal_chunks();
         let jtags = align(jc * TAG_ENTRY_LEN as u64, PAGE).ok_or_else(overflow)?;
         let journal_slot_len = PAGE + jtags + (jc << geom.chunk_log2);
@@ -198,6 +229,16 @@ impl Layout {
             .checked_mul(TAG_ENTRY_LEN as u64)
             .and_then(|t| align(t, PAGE))
             .ok_or_else(overflow)?;
+        let meta_len = journal_slot_len
+            .checked_mul(2)
+            .and_then(|j| j.checked_add(tag_len))
+            .and_then(|m| m.checked_add(2 * HDR))
+            .ok_or_else(overflow)?;
+        let meta_off = match kind {
+            LayoutKind::Attached => align(geom.data_len, DATA_ALIGN).ok_or_else(overflow)?,
+            LayoutKind::Detached => 0,
+            LayoutKind::Tail { device_size } => tail_meta_off(geom, device_size, meta_len)?,
+        };
         let journal_off = meta_off;
         let tag_off = journal_off
             .checked_add(2 * journal_slot_len)
@@ -217,6 +258,12 @@ impl Layout {
         })
     }
 
+    /// Bytes of metadata (journal slots, tag table and both headers) that `geom` needs.
+    pub fn metadata_len(geom: &Geometry) -> Result<u64, FormatError> {
+        let l = Layout::compute(geom, LayoutKind::Detached)?;
+        Ok(l.device_size)
+    }
+
     /// Offset of journal slot `n` (0 or 1).
     pub fn journal_slot(&self, n: u64) -> u64 {
         self.journal_off + (n % 2) * self.journal_slot_len
@@ -226,6 +273,57 @@ impl Layout {
     pub fn tag_entry(&self, i: u64) -> u64 {
         self.tag_off + i * TAG_ENTRY_LEN as u64
     }
+}
+
+/// Where a tail layout's metadata region of `meta_len` bytes starts on a device of
+/// `device_size` bytes: it ends exactly at the device's end and must not overlap the data.
+fn tail_meta_off(geom: &Geometry, device_size: u64, meta_len: u64) -> Result<u64, FormatError> {
+    if !device_size.is_multiple_of(PAGE) {
+        return Err(FormatError::field(
+            "device size",
+            format!("{device_size} is not a multiple of 4 KiB"),
+        ));
+    }
+    match device_size.checked_sub(meta_len) {
+        Some(off) if off >= geom.data_len => Ok(off),
+        _ => Err(FormatError::field(
+            "tail layout",
+            format!(
+                "{meta_len} bytes of metadata do not fit between the {}-byte data area and \
+                 the end of the {device_size}-byte device",
+                geom.data_len
+            ),
+        )),
+    }
+}
+
+/// The smallest reserved tail, in whole MiB, that holds the metadata of the data in front of
+/// it on a device of `device_size` bytes in chunks of `chunk_size`: the smallest multiple
+/// `m` of 1 MiB with `metadata_len(device_size - m) <= m`. None when no tail fits (the
+/// device is too small) or the chunk size is invalid.
+pub fn min_reserved_tail(device_size: u64, chunk_size: u64) -> Option<u64> {
+    const MIB: u64 = 1 << 20;
+    // Less room means more data and so more metadata: `fits` holds from some size on.
+    let fits = |mib: u64| {
+        let m = mib * MIB;
+        m <= device_size
+            && Geometry::new(device_size - m, chunk_size)
+                .and_then(|g| Layout::metadata_len(&g))
+                .is_ok_and(|need| need <= m)
+    };
+    let (mut lo, mut hi) = (1, device_size / MIB);
+    if hi == 0 || !fits(hi) {
+        return None;
+    }
+    while lo < hi {
+        let mid = lo + (hi - lo) / 2;
+        if fits(mid) {
+            hi = mid;
+        } else {
+            lo = mid + 1;
+        }
+    }
+    Some(hi * MIB)
 }
 
 /// Where header slots A and B would be on a metadata device of `size` bytes, if it is big
@@ -294,5 +392,85 @@ mod tests {
             }
         }
         assert_eq!(header_offsets(4096), None);
+    }
+
+    #[test]
+    fn tail_layout_ends_at_the_device_end() {
+        let dev = 160u64 << 20;
+        let g = Geometry::new(dev - (72 << 20), 65536).unwrap();
+        let need = Layout::metadata_len(&g).unwrap();
+        assert!(need > 64 << 20 && need < 72 << 20, "{need}");
+        let l = Layout::compute(&g, LayoutKind::Tail { device_size: dev }).unwrap();
+        assert_eq!(l.device_size, dev);
+        assert_eq!(l.hdr_b_off, dev - 4096);
+        assert_eq!(l.meta_off, dev - need);
+        assert!(l.meta_off >= g.data_len);
+        assert_eq!(header_offsets(dev), Some((l.hdr_a_off, l.hdr_b_off)));
+        // Same region sizes as the other layouts, shifted.
+        let d = Layout::compute(&g, LayoutKind::Detached).unwrap();
+        assert_eq!(
+            (l.journal_slot_len, l.tag_len, l.tag_off - l.meta_off),
+            (d.journal_slot_len, d.tag_len, d.tag_off)
+        );
+        // Exactly enough room fits (no gap); one page less does not.
+        let exact = g.data_len + need;
+        let e = Layout::compute(&g, LayoutKind::Tail { device_size: exact }).unwrap();
+        assert_eq!(e.meta_off, g.data_len);
+        let short = LayoutKind::Tail {
+            device_size: exact - 4096,
+        };
+        let err = Layout::compute(&g, short).unwrap_err();
+        assert!(err.to_string().contains("do not fit"), "{err}");
+        // The device must be a whole number of 4 KiB pages.
+        let odd = Layout::compute(
+            &g,
+            LayoutKind::Tail {
+                device_size: dev + 512,
+            },
+        )
+        .unwrap_err();
+        assert!(odd.to_string().contains("multiple of 4 KiB"), "{odd}");
+        // Data larger than the device.
+        let huge = Geometry::new(dev + 1, 65536).unwrap();
+        assert!(Layout::compute(&huge, LayoutKind::Tail { device_size: dev }).is_err());
+    }
+
+    #[test]
+    fn min_reserved_tail_is_the_smallest_mib_that_fits() {
+        for (dev, chunk) in [
+            (256u64 << 20, 65536u64),
+            (96 << 20, 65536),
+            (5 << 30, 4096),
+            (40 << 20, 1 << 20),
+        ] {
+            let m = min_reserved_tail(dev, chunk).unwrap();
+            assert_eq!(m % (1 << 20), 0);
+            let g = Geometry::new(dev - m, chunk).unwrap();
+            assert!(Layout::metadata_len(&g).unwrap() <= m, "{dev} {chunk}: {m}");
+            let g = Geometry::new(dev - m + (1 << 20), chunk).unwrap();
+            assert!(
+                Layout::metadata_len(&g).unwrap() > m - (1 << 20),
+                "{dev} {chunk}: {m} is not the smallest"
+            );
+        }
+        // Two 32 MiB journal slots dominate for volumes of more than one window.
+        let m = min_reserved_tail(1 << 30, 65536).unwrap();
+        assert_eq!(m, 65 << 20);
+        assert_eq!(min_reserved_tail(8192, 65536), None);
+        assert_eq!(min_reserved_tail(1 << 30, 3000), None);
+    }
+
+    #[test]
+    fn layout_kind_bytes_and_names() {
+        let t = LayoutKind::Tail {
+            device_size: 1 << 30,
+        };
+        assert_eq!(
+            [LayoutKind::Attached, LayoutKind::Detached, t].map(LayoutKind::to_byte),
+            [0, 1, 2]
+        );
+        assert_eq!(t.name(), "tail");
+        assert!(t.same_device() && LayoutKind::Attached.same_device());
+        assert!(!LayoutKind::Detached.same_device());
     }
 }

@@ -4,7 +4,7 @@
 //! 0     [8]   magic "VOLCRYPT"            96    u8    frozen operation
 //! 8     u16   format version (1)          97    u8    flags (bit 0: out-of-place output)
 //! 10    u8    slot (0 = A, 1 = B)         98    [6]   reserved
-//! 11    u8    layout (0 attached, 1 det.) 104   u64   meta_off
+//! 11    u8    layout (0 att., 1 det., 2t) 104   u64   meta_off
 //! 12    u32   header length (4096)        112   u64   journal_off
 //! 16    u64   seqno                       120   u64   journal_slot_len
 //! 24    [16]  volume uuid                 128   u64   tag_off
@@ -26,7 +26,8 @@
 //! state (cryptsetup CVE-2021-4122). The HMAC input is bytes 0..4064 with each keyslot's
 //! wrapping fields and the CRC zeroed (see `keyslot`): the wrapping can be replaced in place without the
 //! key ([`UnverifiedHeader::rewrapped`]), and it is authenticated by the KCV instead. Open picks the highest seqno whose CRC and MAC verify.
-//! Every region offset is stored *and* recomputed from the geometry; a mismatch is rejected.
+//! Every region offset is stored *and* recomputed from the geometry (for the tail layout, from
+//! the geometry and the recorded metadata device size); a mismatch is rejected.
 
 use super::bytes::{Reader, Writer};
 use super::keyslot::{KEYSLOT_LEN, WRAP_FIELDS};
@@ -306,7 +307,7 @@ impl Header {
         w.put(0, MAGIC);
         w.u16(8, FORMAT_VERSION);
         w.u8(10, u8::from(self.slot == Slot::B));
-        w.u8(11, u8::from(l.kind == LayoutKind::Detached));
+        w.u8(11, l.kind.to_byte());
         w.u32(12, 4096);
         w.u64(16, self.seqno);
         w.put(24, &self.uuid);
@@ -377,6 +378,9 @@ impl Header {
         let kind = match r.u8(11)? {
             0 => LayoutKind::Attached,
             1 => LayoutKind::Detached,
+            2 => LayoutKind::Tail {
+                device_size: r.u64(40)?,
+            },
             k => return Err(FormatError::field("layout", format!("unknown layout {k}"))),
         };
         let flags = r.u8(97)?;

@@ -11,6 +11,14 @@ const UUID: [u8; 16] = [
 const CHUNK: u64 = 65536;
 /// 101 chunks, the last one partial.
 const DATA_LEN: u64 = 100 * CHUNK + 1234;
+/// A device with room for `DATA_LEN` bytes of data and a reserved tail of metadata.
+const TAIL_DEVICE: u64 = 32 << 20;
+
+fn tail() -> LayoutKind {
+    LayoutKind::Tail {
+        device_size: TAIL_DEVICE,
+    }
+}
 const KMS_ARN: &str = "arn:aws:kms:ap-southeast-2:111122223333:key/\
                        mrk-1234abcd12ab34cd56ef1234567890ab-with-an-unusually-long-suffix-\
                        for-testing-0123456789";
@@ -113,10 +121,10 @@ fn rekeying_header(kind: LayoutKind, slot: Slot) -> Header {
     h
 }
 
-/// Every sample header, in both layouts and both slots.
+/// Every sample header, in all three layouts and both slots.
 fn samples() -> Vec<(&'static str, Header)> {
     let mut out = Vec::new();
-    for kind in [LayoutKind::Attached, LayoutKind::Detached] {
+    for kind in [LayoutKind::Attached, LayoutKind::Detached, tail()] {
         for slot in [Slot::A, Slot::B] {
             out.push(("keyfile", header(kind, slot)));
             out.push(("kms", kms_header(kind, slot)));
@@ -443,7 +451,7 @@ fn decode_rejects_inconsistent_fields_even_with_a_good_crc() {
     let good = encoded(&h);
     let n = h.geometry.n_chunks();
     let cases: Vec<(&str, usize, Vec<u8>)> = vec![
-        ("layout", 11, vec![2]),
+        ("layout", 11, vec![3]),
         ("header length", 12, 4095u32.to_le_bytes().to_vec()),
         ("header flags", 97, vec![2]),
         ("header", 98, vec![1]),
@@ -502,6 +510,67 @@ fn decode_rejects_inconsistent_fields_even_with_a_good_crc() {
 }
 
 #[test]
+fn tail_layout_is_recomputed_from_the_recorded_device_size() {
+    let h = kms_header(tail(), Slot::B);
+    let good = encoded(&h);
+    assert_eq!(good[11], 2, "layout byte");
+    assert_eq!(good[40..48], TAIL_DEVICE.to_le_bytes());
+    let back = decode_and_verify(&good, Slot::B, &signing_key(&h)).unwrap();
+    assert_eq!(back.layout.kind, tail());
+    assert_eq!(back.layout.hdr_b_off, TAIL_DEVICE - 4096);
+    assert!(back.layout.meta_off >= DATA_LEN);
+    let l = h.layout;
+    let cases: Vec<(&str, usize, u64)> = vec![
+        // Another device size moves every region: the stored offsets no longer agree.
+        ("device size + 4 KiB", 40, TAIL_DEVICE + 4096),
+        ("device size - 4 KiB", 40, TAIL_DEVICE - 4096),
+        ("meta_off", 104, l.meta_off - 4096),
+        ("journal_off", 112, l.journal_off + 4096),
+        ("tag_off", 128, l.tag_off + 4096),
+        ("hdr_a_off", 144, l.hdr_a_off - 4096),
+        ("hdr_b_off", 152, l.hdr_b_off - 4096),
+        // More data than fits before the metadata region.
+        ("data_len", 48, l.meta_off + 1),
+    ];
+    for (what, off, v) in cases {
+        let mut buf = good.clone();
+        buf[off..off + 8].copy_from_slice(&v.to_le_bytes());
+        fix_crc(&mut buf);
+        match Header::decode(&buf, Slot::B) {
+            Err(FormatError::BadField { field, .. }) => {
+                assert!(
+                    field == "layout" || field == "tail layout",
+                    "{what}: {field}"
+                )
+            }
+            other => panic!("{what}: accepted or wrong error: {:?}", other.map(|_| ())),
+        }
+    }
+    // The same offsets under another layout byte are rejected: detached starts at 0, and
+    // attached at the data length rounded up to 1 MiB.
+    for byte in [0u8, 1] {
+        let mut buf = good.clone();
+        buf[11] = byte;
+        fix_crc(&mut buf);
+        assert!(
+            matches!(
+                Header::decode(&buf, Slot::B),
+                Err(FormatError::BadField {
+                    field: "layout",
+                    ..
+                })
+            ),
+            "layout byte {byte}"
+        );
+    }
+    // A device size that is not a whole number of pages.
+    let mut buf = good.clone();
+    buf[40..48].copy_from_slice(&(TAIL_DEVICE + 512).to_le_bytes());
+    fix_crc(&mut buf);
+    assert!(Header::decode(&buf, Slot::B).is_err());
+}
+
+#[test]
 fn encode_rejects_invalid_headers() {
     let key = meta_key(1);
     let base = header(LayoutKind::Attached, Slot::A);
@@ -550,6 +619,18 @@ fn encode_rejects_invalid_headers() {
     let mut h = base.clone();
     h.layout.kind = LayoutKind::Detached;
     assert_eq!(field_of(&h), "layout");
+    // A tail kind whose device size disagrees with the layout's.
+    let mut h = header(tail(), Slot::A);
+    h.layout.kind = LayoutKind::Tail {
+        device_size: TAIL_DEVICE + 4096,
+    };
+    assert_eq!(field_of(&h), "layout");
+    // A tail too small for the data and its metadata.
+    let mut h = header(tail(), Slot::A);
+    h.layout.kind = LayoutKind::Tail {
+        device_size: 8 << 20,
+    };
+    assert_eq!(field_of(&h), "tail layout");
 
     let mut h = base.clone();
     h.geometry.window_chunks = 0;

@@ -5,9 +5,13 @@
 //! area, and its 16-byte tag plus nonce counter live in the tag table.
 //!
 //! ```text
-//! attached (files, and block devices with a reserved tail):
+//! attached (regular files, which grow by the metadata):
 //!   | data area (D) | pad to 1 MiB | JOURNAL 0 | JOURNAL 1 | TAG TABLE | HDR-A 4K | HDR-B 4K |
-//! detached (`--header FILE`): the volume holds only the data area; the header file holds
+//! tail (`--reserved-tail SIZE`: the last SIZE bytes of a device or file, which does not grow):
+//!   | data area (size - SIZE) | untouched | JOURNAL 0 | JOURNAL 1 | TAG TABLE | HDR-A | HDR-B |
+//!                                        ^ recomputed from the geometry and the device size
+//! detached (`--header FILE`, the default for block devices): the volume holds only the data
+//! area; the header file holds
 //!   | JOURNAL 0 | JOURNAL 1 | TAG TABLE | HDR-A 4K | HDR-B 4K |
 //! ```
 //!
@@ -34,8 +38,8 @@ mod tags;
 
 pub use aad::{chunk_aad, AAD_LEN};
 pub use geometry::{
-    header_offsets, Geometry, Layout, LayoutKind, DATA_ALIGN, DEFAULT_CHUNK_SIZE, MAX_CHUNK_SIZE,
-    MIN_CHUNK_SIZE, WINDOW_BYTES,
+    header_offsets, min_reserved_tail, Geometry, Layout, LayoutKind, DATA_ALIGN,
+    DEFAULT_CHUNK_SIZE, MAX_CHUNK_SIZE, MIN_CHUNK_SIZE, WINDOW_BYTES,
 };
 pub use header::{Header, Operation, Resilience, Slot, UnverifiedHeader, VolumeState};
 pub use intent::{decode_intent, encode_intent};

@@ -124,8 +124,27 @@ fn valid_geometry() -> impl Strategy<Value = Geometry> {
         )
 }
 
-fn layout_kind() -> impl Strategy<Value = LayoutKind> {
-    prop_oneof![Just(LayoutKind::Attached), Just(LayoutKind::Detached)]
+/// A layout choice: attached, detached, or tail with a gap of this many 4 KiB pages between
+/// the data area and the metadata region (turned into a kind by [`kind_for`]).
+fn layout_kind() -> impl Strategy<Value = (u8, u64)> {
+    (0u8..3, prop_oneof![Just(0u64), 0u64..4, 0u64..(1 << 20)])
+}
+
+/// The layout kind of `choice` for geometry `g`: a tail device just large enough for the
+/// data (rounded up to 4 KiB), the gap and the metadata.
+fn kind_for(g: &Geometry, (sel, gap): (u8, u64)) -> LayoutKind {
+    match sel {
+        0 => LayoutKind::Attached,
+        1 => LayoutKind::Detached,
+        _ => LayoutKind::Tail {
+            device_size: g
+                .data_len
+                .div_ceil(4096)
+                .saturating_add(gap)
+                .saturating_mul(4096)
+                .saturating_add(Layout::metadata_len(g).unwrap_or(0)),
+        },
+    }
 }
 
 /// Checks every layout invariant the engine relies on.
@@ -148,6 +167,11 @@ fn check_layout(g: &Geometry, l: &Layout) -> Result<(), TestCaseError> {
             prop_assert_eq!(l.meta_off % DATA_ALIGN, 0);
         }
         LayoutKind::Detached => prop_assert_eq!(l.meta_off, 0),
+        LayoutKind::Tail { device_size } => {
+            prop_assert!(l.meta_off >= g.data_len);
+            prop_assert_eq!(l.device_size, device_size);
+            prop_assert_eq!(l.device_size - l.meta_off, Layout::metadata_len(g).unwrap());
+        }
     }
     prop_assert_eq!(l.journal_off, l.meta_off);
     prop_assert!(l.journal_slot(1) >= l.journal_slot(0) + l.journal_slot_len);
@@ -225,7 +249,7 @@ fn any_header() -> impl Strategy<Value = Header> {
     (fields, slots, any::<u64>(), any::<(bool, bool)>()).prop_map(
         |((slot, seqno, uuid, data_len, log2, kind, st, res, op, times), slots, p, vers)| {
             let geometry = Geometry::new(data_len, 1 << log2).unwrap();
-            let layout = Layout::compute(&geometry, kind).unwrap();
+            let layout = Layout::compute(&geometry, kind_for(&geometry, kind)).unwrap();
             let mut keyslots: [Keyslot; KEYSLOTS] = std::array::from_fn(|_| Keyslot::empty());
             for (dst, src) in keyslots.iter_mut().zip(slots) {
                 if let Some(k) = src {
@@ -433,7 +457,7 @@ proptest! {
     #[test]
     fn arbitrary_geometry_never_panics(g in any_geometry(), kind in layout_kind()) {
         if g.validate().is_ok() {
-            let l = Layout::compute(&g, kind);
+            let l = Layout::compute(&g, kind_for(&g, kind));
             prop_assert!(l.is_ok(), "valid geometry without a layout: {:?}", g);
             check_layout(&g, &l.unwrap())?;
         }
@@ -442,7 +466,7 @@ proptest! {
     #[test]
     fn valid_geometry_has_an_aligned_layout(g in valid_geometry(), kind in layout_kind()) {
         prop_assert_eq!(g.validate(), Ok(()));
-        let l = Layout::compute(&g, kind).unwrap();
+        let l = Layout::compute(&g, kind_for(&g, kind)).unwrap();
         check_layout(&g, &l)?;
         // Chunk and window arithmetic at the extremes stays in range.
         let n = g.n_chunks();
@@ -455,6 +479,39 @@ proptest! {
             prop_assert_eq!(g.byte_range(&g.window(w)).end, g.data_len);
         }
         prop_assert!(g.window(g.n_windows()).is_empty());
+    }
+
+    #[test]
+    fn tail_header_with_another_device_size_is_rejected(
+        h in any_header(),
+        pages in 1u64..(1 << 20),
+        grow in any::<bool>(),
+        gap in 0u64..64,
+    ) {
+        // The same header on a tail layout (with some gap), then its recorded device size
+        // moved by whole pages, the CRC fixed as a forger would: the offsets no longer agree.
+        let mut h = h;
+        let kind = kind_for(&h.geometry, (2, gap));
+        h.layout = Layout::compute(&h.geometry, kind).unwrap();
+        let buf = h.encode(&key()).unwrap();
+        prop_assert_eq!(buf[11], 2);
+        prop_assert_eq!(decode_and_verify(&buf, h.slot).unwrap(), h.clone());
+        let size = h.layout.device_size;
+        let moved = if grow {
+            size.checked_add(pages * 4096)
+        } else {
+            size.checked_sub(pages * 4096)
+        };
+        if let Some(moved) = moved {
+            let mut forged = buf.clone();
+            forged[40..48].copy_from_slice(&moved.to_le_bytes());
+            fix_crc(&mut forged);
+            let r = Header::decode(&forged, h.slot);
+            prop_assert!(
+                matches!(r, Err(FormatError::BadField { .. })),
+                "device size {} -> {} accepted", size, moved
+            );
+        }
     }
 
     #[test]

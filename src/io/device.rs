@@ -1,10 +1,14 @@
-//! Device size for regular files and block devices (BLKGETSIZE64), and space reservation
-//! for regular files (posix_fallocate).
+//! Device size and block sizes for regular files and block devices (BLKGETSIZE64,
+//! BLKSSZGET, BLKPBSZGET), whether a block device is in use (mounted, or held by a stacked
+//! kernel device: /proc/self/mountinfo and sysfs), and space reservation for regular files
+//! (posix_fallocate).
 
+use std::ffi::OsStr;
 use std::fs::File;
-use std::os::unix::fs::FileTypeExt;
+use std::os::unix::ffi::OsStrExt;
+use std::os::unix::fs::{FileTypeExt, MetadataExt};
 use std::os::unix::io::AsRawFd;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 /// True when `path` is a block device.
 pub fn is_block_device(path: &Path) -> bool {
@@ -32,6 +36,222 @@ pub fn device_size(file: &File) -> std::io::Result<u64> {
         return Err(std::io::Error::last_os_error());
     }
     Ok(size)
+}
+
+/// Size and block sizes of a block device (for a regular file: its length, and 512/4096).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct BlockInfo {
+    /// Size in bytes.
+    pub size: u64,
+    /// Logical block size: the smallest unit the device addresses (O_DIRECT alignment).
+    pub logical_block: u32,
+    /// Physical block size: the unit the device writes atomically, at best.
+    pub physical_block: u32,
+}
+
+/// The size (BLKGETSIZE64) and the logical (BLKSSZGET) and physical (BLKPBSZGET) block
+/// sizes of a block device. For a regular file: its length, 512 and 4096.
+pub fn block_info(file: &File) -> std::io::Result<BlockInfo> {
+    let size = device_size(file)?;
+    if !file.metadata()?.file_type().is_block_device() {
+        return Ok(BlockInfo {
+            size,
+            logical_block: 512,
+            physical_block: 4096,
+        });
+    }
+    let mut logical: libc::c_int = 0;
+    let mut physical: libc::c_uint = 0;
+    #[allow(unsafe_code)]
+    // SAFETY:
+    // - the fd is open for the lifetime of `file`, which outlives both calls;
+    // - BLKSSZGET writes one c_int through its pointer, which points at `logical`, and
+    //   BLKPBSZGET one c_uint, at `physical`: live, aligned, writable locals of this frame.
+    let rc = unsafe {
+        match libc::ioctl(
+            file.as_raw_fd(),
+            libc::BLKSSZGET,
+            &mut logical as *mut libc::c_int,
+        ) {
+            0 => libc::ioctl(
+                file.as_raw_fd(),
+                libc::BLKPBSZGET,
+                &mut physical as *mut libc::c_uint,
+            ),
+            e => e,
+        }
+    };
+    if rc != 0 {
+        return Err(std::io::Error::last_os_error());
+    }
+    let logical_block =
+        u32::try_from(logical).map_err(|_| std::io::Error::from_raw_os_error(libc::EINVAL))?;
+    Ok(BlockInfo {
+        size,
+        logical_block,
+        physical_block: physical.max(logical_block),
+    })
+}
+
+/// Why a block device must not be modified now.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DeviceUse {
+    /// The device, or one of its partitions, is mounted.
+    Mounted {
+        /// The mounted partition's kernel name (`sdb1`), when it is not the device itself.
+        partition: Option<String>,
+        /// Where it is mounted.
+        mount_point: PathBuf,
+    },
+    /// Kernel devices are stacked on it, or on one of its partitions (LVM/device-mapper,
+    /// md RAID, bcache): the entries of its sysfs `holders/` directory.
+    Held {
+        /// The held partition's kernel name, when it is not the device itself.
+        partition: Option<String>,
+        /// The holders' kernel names (`dm-0`, `md127`).
+        holders: Vec<String>,
+    },
+}
+
+/// A block device number as (major, minor).
+type DevNum = (u32, u32);
+
+fn dev_num(rdev: u64) -> DevNum {
+    (libc::major(rdev), libc::minor(rdev))
+}
+
+/// Whether the block device numbered `rdev` (its `st_rdev`) or one of its partitions is
+/// mounted (`/proc/self/mountinfo`: field 3 is `major:minor`, field 5 the mount point; the
+/// mount source is compared too, for file systems such as btrfs that report an anonymous
+/// device number) or held by a stacked device (`/sys/dev/block/M:m/holders/`, and the same
+/// for each partition: the `/sys/dev/block/M:m/*/partition` directories). `None` when
+/// neither, or when /proc or /sys cannot be read: the caller's exclusive open (`O_EXCL`,
+/// which fails with EBUSY on a mounted or claimed device) still stands behind this check,
+/// which exists to name the mount point, and to see mounts made in this mount namespace.
+pub fn block_device_use(rdev: u64) -> Option<DeviceUse> {
+    let mountinfo = std::fs::read("/proc/self/mountinfo").unwrap_or_default();
+    device_use_in(rdev, &mountinfo, Path::new("/sys/dev/block"), &|source| {
+        std::fs::metadata(source)
+            .ok()
+            .filter(|m| m.file_type().is_block_device())
+            .map(|m| dev_num(m.rdev()))
+    })
+}
+
+/// [`block_device_use`] over a given mountinfo text and sysfs `dev/block` directory;
+/// `source_dev` gives the device number of a mount source path.
+fn device_use_in(
+    rdev: u64,
+    mountinfo: &[u8],
+    sys_block: &Path,
+    source_dev: &dyn Fn(&Path) -> Option<DevNum>,
+) -> Option<DeviceUse> {
+    let me = dev_num(rdev);
+    let mut devs = vec![(me, None)];
+    devs.extend(partitions(sys_block, me));
+    if let Some((partition, mount_point)) = mounted(mountinfo, &devs, source_dev) {
+        return Some(DeviceUse::Mounted {
+            partition,
+            mount_point,
+        });
+    }
+    devs.into_iter().find_map(|(d, partition)| {
+        let holders = holders(sys_block, d);
+        (!holders.is_empty()).then_some(DeviceUse::Held { partition, holders })
+    })
+}
+
+fn sys_dir(sys_block: &Path, (major, minor): DevNum) -> PathBuf {
+    sys_block.join(format!("{major}:{minor}"))
+}
+
+fn parse_dev_num(s: &[u8]) -> Option<DevNum> {
+    let s = std::str::from_utf8(s).ok()?.trim();
+    let (a, b) = s.split_once(':')?;
+    Some((a.parse().ok()?, b.parse().ok()?))
+}
+
+/// The partitions of device `d`: (device number, kernel name).
+fn partitions(sys_block: &Path, d: DevNum) -> Vec<(DevNum, Option<String>)> {
+    let Ok(entries) = std::fs::read_dir(sys_dir(sys_block, d)) else {
+        return Vec::new();
+    };
+    let mut out: Vec<(DevNum, Option<String>)> = entries
+        .flatten()
+        .filter(|e| e.path().join("partition").is_file())
+        .filter_map(|e| {
+            let num = parse_dev_num(&std::fs::read(e.path().join("dev")).ok()?)?;
+            Some((num, Some(e.file_name().to_string_lossy().into_owned())))
+        })
+        .collect();
+    out.sort();
+    out
+}
+
+/// The kernel names in the `holders/` directory of device `d`, sorted.
+fn holders(sys_block: &Path, d: DevNum) -> Vec<String> {
+    let Ok(entries) = std::fs::read_dir(sys_dir(sys_block, d).join("holders")) else {
+        return Vec::new();
+    };
+    let mut out: Vec<String> = entries
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .collect();
+    out.sort();
+    out
+}
+
+/// The first mountinfo line whose device number, or mount source, is one of `devs`:
+/// (that device's partition name, the mount point).
+fn mounted(
+    mountinfo: &[u8],
+    devs: &[(DevNum, Option<String>)],
+    source_dev: &dyn Fn(&Path) -> Option<DevNum>,
+) -> Option<(Option<String>, PathBuf)> {
+    for line in mountinfo.split(|&b| b == b'\n') {
+        let fields: Vec<&[u8]> = line.split(|&b| b == b' ').collect();
+        let (Some(num), Some(point)) = (fields.get(2), fields.get(4)) else {
+            continue;
+        };
+        let num = parse_dev_num(num);
+        // After the optional fields and the "-" separator: file system type, then source.
+        let source = fields
+            .iter()
+            .position(|f| *f == b"-")
+            .and_then(|i| fields.get(i + 2))
+            .filter(|s| s.starts_with(b"/"))
+            .map(|s| PathBuf::from(OsStr::from_bytes(&unescape(s))));
+        let hit = devs
+            .iter()
+            .find(|(d, _)| num == Some(*d) || source.as_deref().and_then(source_dev) == Some(*d));
+        if let Some((_, partition)) = hit {
+            let point = PathBuf::from(OsStr::from_bytes(&unescape(point)));
+            return Some((partition.clone(), point));
+        }
+    }
+    None
+}
+
+/// Undoes mountinfo's octal escapes (`\040` for a space, `\011`, `\012`, `\134`).
+fn unescape(s: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(s.len());
+    let mut i = 0;
+    while i < s.len() {
+        let oct = s.get(i + 1..i + 4).filter(|d| {
+            s[i] == b'\\' && d.iter().all(|c| (b'0'..=b'7').contains(c)) && d[0] <= b'3'
+        });
+        match oct {
+            Some(d) => {
+                out.push((d[0] - b'0') * 64 + (d[1] - b'0') * 8 + (d[2] - b'0'));
+                i += 4;
+            }
+            None => {
+                out.push(s[i]);
+                i += 1;
+            }
+        }
+    }
+    out
 }
 
 /// Reserves the blocks of `offset..offset + len` of a regular file (extending it if needed),
@@ -87,4 +307,133 @@ pub fn in_memory_fs(path: &Path) -> bool {
     #[allow(clippy::unnecessary_cast)]
     let t = st.f_type as libc::c_long;
     t == TMPFS_MAGIC || t == RAMFS_MAGIC
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A device number as `st_rdev` encodes it.
+    fn rdev(major: u32, minor: u32) -> u64 {
+        libc::makedev(major, minor)
+    }
+
+    const MOUNTINFO: &[u8] = b"22 27 0:21 / /proc rw,relatime - proc proc rw\n\
+        42 27 7:0 / /mnt/with\\040space rw,relatime shared:1 - ext4 /dev/loop0 rw\n\
+        43 27 259:3 / /srv rw,relatime - xfs /dev/nvme0n1p3 rw\n\
+        44 27 0:45 / /data rw,relatime master:2 - btrfs /dev/sdb rw\n";
+
+    fn no_sources(_: &Path) -> Option<DevNum> {
+        None
+    }
+
+    #[test]
+    fn unescape_decodes_octal_only() {
+        assert_eq!(unescape(b"/mnt/a\\040b\\011c\\134d"), b"/mnt/a b\tc\\d");
+        assert_eq!(unescape(b"plain"), b"plain");
+        // Not an escape: too short, not octal, or out of byte range.
+        assert_eq!(unescape(b"a\\04"), b"a\\04");
+        assert_eq!(unescape(b"a\\089"), b"a\\089");
+        assert_eq!(unescape(b"a\\400"), b"a\\400");
+    }
+
+    #[test]
+    fn mountinfo_matches_device_numbers_and_names_the_mount_point() {
+        let empty = Path::new("/nonexistent-sysfs");
+        let got = device_use_in(rdev(7, 0), MOUNTINFO, empty, &no_sources);
+        assert_eq!(
+            got,
+            Some(DeviceUse::Mounted {
+                partition: None,
+                mount_point: PathBuf::from("/mnt/with space"),
+            })
+        );
+        assert_eq!(
+            device_use_in(rdev(7, 1), MOUNTINFO, empty, &no_sources),
+            None
+        );
+        // A file system with an anonymous device number is found by its source.
+        let sdb = |p: &Path| (p == Path::new("/dev/sdb")).then_some((8, 16));
+        match device_use_in(rdev(8, 16), MOUNTINFO, empty, &sdb) {
+            Some(DeviceUse::Mounted { mount_point, .. }) => {
+                assert_eq!(mount_point, Path::new("/data"))
+            }
+            other => panic!("btrfs mount not found: {other:?}"),
+        }
+        // Malformed lines are skipped, not fatal.
+        assert_eq!(
+            device_use_in(rdev(7, 0), b"garbage\n\n1 2\n", empty, &no_sources),
+            None
+        );
+    }
+
+    /// A fake `/sys/dev/block` with a device 259:0 whose partition 259:3 is mounted (per
+    /// MOUNTINFO), and a device 7:5 whose partition 259:9 is held by dm-0.
+    fn fake_sysfs() -> tempfile::TempDir {
+        let dir = tempfile::tempdir().unwrap();
+        let mk = |p: &str| std::fs::create_dir_all(dir.path().join(p)).unwrap();
+        let put = |p: &str, s: &str| std::fs::write(dir.path().join(p), s).unwrap();
+        mk("259:0/nvme0n1p3");
+        mk("259:0/holders");
+        mk("259:0/queue");
+        put("259:0/nvme0n1p3/partition", "3\n");
+        put("259:0/nvme0n1p3/dev", "259:3\n");
+        put("259:0/queue/dev", "1:1\n");
+        mk("7:5/loop5p1");
+        mk("7:5/holders");
+        put("7:5/loop5p1/partition", "1\n");
+        put("7:5/loop5p1/dev", "259:9\n");
+        mk("259:9/holders/dm-0");
+        mk("8:0/holders/md127");
+        mk("8:0/holders/dm-3");
+        dir
+    }
+
+    #[test]
+    fn partitions_and_holders_count() {
+        let sys = fake_sysfs();
+        assert_eq!(
+            device_use_in(rdev(259, 0), MOUNTINFO, sys.path(), &no_sources),
+            Some(DeviceUse::Mounted {
+                partition: Some("nvme0n1p3".into()),
+                mount_point: PathBuf::from("/srv"),
+            })
+        );
+        assert_eq!(
+            device_use_in(rdev(7, 5), MOUNTINFO, sys.path(), &no_sources),
+            Some(DeviceUse::Held {
+                partition: Some("loop5p1".into()),
+                holders: vec!["dm-0".into()],
+            })
+        );
+        assert_eq!(
+            device_use_in(rdev(8, 0), b"", sys.path(), &no_sources),
+            Some(DeviceUse::Held {
+                partition: None,
+                holders: vec!["dm-3".into(), "md127".into()],
+            })
+        );
+        // `queue/` has a `dev` file but no `partition` file: not a partition.
+        assert_eq!(partitions(sys.path(), (259, 0)).len(), 1);
+        assert_eq!(
+            device_use_in(rdev(7, 7), MOUNTINFO, sys.path(), &no_sources),
+            None
+        );
+    }
+
+    #[test]
+    fn regular_files_report_their_length_and_default_block_sizes() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("f");
+        std::fs::write(&p, vec![0u8; 12345]).unwrap();
+        let f = File::open(&p).unwrap();
+        assert_eq!(
+            block_info(&f).unwrap(),
+            BlockInfo {
+                size: 12345,
+                logical_block: 512,
+                physical_block: 4096
+            }
+        );
+    }
 }

@@ -2,7 +2,11 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
 
 mod blockdev;
+mod blockdev_busy;
+mod blockdev_default;
+mod blockdev_tail;
 mod cli;
+mod engines;
 mod envelope;
 mod journal;
 mod kill;

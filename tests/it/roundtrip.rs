@@ -187,6 +187,9 @@ macro_rules! matrix {
         $(
             #[test]
             fn $name() {
+                if EngineKind::$io == EngineKind::Uring && !uring_usable(stringify!($name)) {
+                    return;
+                }
                 roundtrip(Mode::$mode, EngineKind::$io, Backend::$backend);
             }
         )+
@@ -206,11 +209,14 @@ matrix! {
     out_of_place_mmap_awslc: OutOfPlace, Mmap, AwsLc;
     out_of_place_pread_ring: OutOfPlace, Pread, Ring;
     out_of_place_pread_awslc: OutOfPlace, Pread, AwsLc;
+    attached_uring_ring: Attached, Uring, Ring;
+    detached_uring_awslc: Detached, Uring, AwsLc;
+    out_of_place_uring_ring: OutOfPlace, Uring, Ring;
 }
 
 /// Every (engine, backend) pair.
 fn combos() -> Vec<(EngineKind, Backend)> {
-    ENGINES
+    engines()
         .into_iter()
         .flat_map(|io| Backend::ALL.into_iter().map(move |b| (io, b)))
         .collect()

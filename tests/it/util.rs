@@ -24,6 +24,26 @@ pub const MIB: u64 = 1 << 20;
 /// The two file I/O engines.
 pub const ENGINES: [EngineKind; 2] = [EngineKind::Mmap, EngineKind::Pread];
 
+/// True when io_uring works here; otherwise prints why `test` is skipped.
+pub fn uring_usable(test: &str) -> bool {
+    match volcrypt::io::uring_probe() {
+        Ok(()) => true,
+        Err(why) => {
+            eprintln!("SKIP {test}: {why}");
+            false
+        }
+    }
+}
+
+/// Every file engine this machine can run: mmap, pread, and uring where io_uring works.
+pub fn engines() -> Vec<EngineKind> {
+    let mut v = ENGINES.to_vec();
+    if uring_usable("the uring engine in engine matrices") {
+        v.push(EngineKind::Uring);
+    }
+    v
+}
+
 /// A fresh scratch directory, removed when dropped.
 pub fn scratch() -> tempfile::TempDir {
     tempfile::tempdir().expect("creating a scratch directory")
