@@ -32,6 +32,11 @@ echo "== KMS conformance suite (boto3 against volcrypt kms serve; venv .venv fro
 # here must not stop the script before the totals line, so its status is kept and counted below.
 pytest_status=0
 VOLCRYPT_VENV_READY=1 scripts/kms-conformance.sh 2>&1 | tee -a "$log" || pytest_status=$?
+# The benchmark report files against their JSON schemas (tests/bench): the fixture written by
+# the Rust test bench::output::tests::writes_schema_fixture above, a fresh `volcrypt bench run`,
+# and every committed results/*/report.json.
+echo "== benchmark report schemas (pytest tests/bench)"
+.venv/bin/python -m pytest -q tests/bench 2>&1 | tee -a "$log" || pytest_status=$?
 # One closing line over every test binary and the pytest suite, so the totals are read in one
 # place: cargo's "test result: ok. N passed; M failed; ..." lines, and pytest's summary line
 # ("N passed, M failed, K errors in 1.23s", errors counted as failures). A pytest run that

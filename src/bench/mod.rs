@@ -9,6 +9,13 @@
 //! It may use `crypto`, `kms` (the SigV4 signer, the in-process server), and `engine`, `io`,
 //! `keys` and `format` to drive volumes; it never prints (the CLI does).
 
+pub mod cipher;
+pub mod compare;
+pub mod error;
 pub mod kms;
 pub mod model;
+pub mod output;
+pub mod plan;
 pub mod report;
+pub mod runner;
+pub mod spec;

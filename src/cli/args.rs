@@ -50,6 +50,11 @@ pub enum Command {
     /// Benchmarks: `bench kms` load-tests a KMS endpoint (req/s, latency percentiles).
     #[command(subcommand)]
     Bench(super::bench::BenchCommand),
+    /// Benchmark reports: `report compare A B` sets two runs side by side (exit 1: regression).
+    #[command(subcommand)]
+    Report(super::report::ReportCommand),
+    /// Capacity plan for a fleet: hosts, cores, hours, KMS requests/s against the quota, cost.
+    Plan(super::report::PlanArgs),
 }
 
 /// Where the volume is.
@@ -273,22 +278,7 @@ pub struct DemoArgs {
 
 /// Parses `4096`, `64K`, `64KiB`, `1M`, `1G` (binary multiples).
 pub fn parse_size(s: &str) -> Result<u64, String> {
-    let t = s.trim();
-    let split = t.find(|c: char| !c.is_ascii_digit()).unwrap_or(t.len());
-    let (num, unit) = t.split_at(split);
-    let n: u64 = num
-        .parse()
-        .map_err(|_| format!("'{s}' is not a size (examples: 4096, 64K, 1M, 2G)"))?;
-    let shift = match unit.to_ascii_lowercase().as_str() {
-        "" | "b" => 0,
-        "k" | "kb" | "kib" => 10,
-        "m" | "mb" | "mib" => 20,
-        "g" | "gb" | "gib" => 30,
-        "t" | "tb" | "tib" => 40,
-        _ => return Err(format!("'{s}' has an unknown unit (use K, M, G or T)")),
-    };
-    n.checked_mul(1u64 << shift)
-        .ok_or_else(|| format!("'{s}' is too large"))
+    crate::bench::spec::parse_size_text(s)
 }
 
 /// Parses a chunk size and checks it is a power of two in range.

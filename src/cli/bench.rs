@@ -23,6 +23,8 @@ pub enum BenchCommand {
     /// Envelope encryption costs: rewrap vs rekey of a large volume, and GenerateDataKey
     /// calls for many small volumes sharing cached data keys (in-process KMS on 127.0.0.1).
     Envelope(super::bench_envelope::EnvelopeBenchArgs),
+    /// fio-style benchmark runs from flags or a TOML job file, written to results/<run-id>/.
+    Run(Box<super::bench_run::RunBenchArgs>),
 }
 
 /// `volcrypt bench kms`.
@@ -69,24 +71,7 @@ pub struct KmsBenchArgs {
 
 /// Parses `10s`, `500ms`, `2m`, `1.5s`, `10` (seconds).
 pub fn parse_duration(s: &str) -> Result<Duration, String> {
-    let t = s.trim();
-    let (num, scale) = if let Some(n) = t.strip_suffix("ms") {
-        (n, 1e-3)
-    } else if let Some(n) = t.strip_suffix('s') {
-        (n, 1.0)
-    } else if let Some(n) = t.strip_suffix('m') {
-        (n, 60.0)
-    } else {
-        (t, 1.0)
-    };
-    let v: f64 = num
-        .trim()
-        .parse()
-        .map_err(|_| format!("invalid duration {s:?} (expected e.g. 10s, 500ms, 2m)"))?;
-    if !v.is_finite() || v < 0.0 || v * scale > 86_400.0 {
-        return Err(format!("duration {s:?} out of range (0 to 24h)"));
-    }
-    Ok(Duration::from_secs_f64(v * scale))
+    crate::bench::spec::parse_duration_text(s)
 }
 
 #[derive(serde::Deserialize)]
@@ -110,6 +95,7 @@ pub fn run(cmd: &BenchCommand, quiet: bool) -> anyhow::Result<ExitCode> {
     match cmd {
         BenchCommand::Kms(a) => kms(a, quiet),
         BenchCommand::Envelope(a) => super::bench_envelope::run(a, quiet),
+        BenchCommand::Run(a) => super::bench_run::run(a, quiet),
     }
 }
 

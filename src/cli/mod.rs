@@ -7,10 +7,12 @@
 mod args;
 mod bench;
 mod bench_envelope;
+mod bench_run;
 mod demo;
 mod kms;
 mod progress;
 mod rekey;
+mod report;
 
 pub use args::{parse_chunk_size, parse_size, Cli, Command};
 
@@ -206,6 +208,8 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Demo(a) => demo::run(&a, quiet),
         Command::Kms(c) => kms::run(&c),
         Command::Bench(c) => bench::run(&c, quiet),
+        Command::Report(c) => report::run(&c),
+        Command::Plan(a) => report::plan_cmd(&a),
     }
 }
 

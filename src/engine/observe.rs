@@ -14,7 +14,8 @@ use std::time::{Duration, Instant};
 pub enum Stage {
     /// Reading a window (and its tag entries) from the source.
     Read,
-    /// Sealing or opening one chunk (per chunk, on a cipher thread).
+    /// Sealing or opening one chunk (per chunk, on a cipher thread; below 16 KiB chunks,
+    /// one chunk in every 16 KiB is sampled).
     Chunk,
     /// The cipher stage of a whole window.
     Cipher,

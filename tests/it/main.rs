@@ -1,6 +1,7 @@
 //! Integration tests: one binary (see DESIGN.md §10).
 #![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
 
+mod bench_run;
 mod blockdev;
 mod blockdev_busy;
 mod blockdev_default;
@@ -19,6 +20,7 @@ mod kms_sdk;
 mod kms_server;
 mod nospace;
 mod raw;
+mod report_plan;
 mod roundtrip;
 mod tamper;
 mod util;
