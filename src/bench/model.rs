@@ -5,7 +5,8 @@
 //! chunk size x io engine x crypto backend). Each case keeps its repetitions, per-stage
 //! latency histograms (microseconds) and a throughput time series sampled every second.
 //! Histograms are kept as `hdrhistogram` values for the `.hgrm` files and summarized at fio's
-//! percentiles ([`LatencyStats`]) for JSON.
+//! percentiles ([`LatencyStats`]) for JSON. Reading `report.json` back
+//! ([`crate::bench::output::read_report`]) gives the same types, without the histograms.
 
 use std::collections::BTreeMap;
 
@@ -100,7 +101,7 @@ pub struct Sample {
 }
 
 /// The results of one case.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
 pub struct CaseResult {
     /// What was run.
     pub case: Case,
@@ -119,13 +120,14 @@ pub struct CaseResult {
     pub latency: BTreeMap<String, LatencyStats>,
     /// Throughput every second, over all measured repetitions back to back.
     pub series: Vec<Sample>,
-    /// The histograms behind `latency` (microseconds), for `.hgrm` files.
+    /// The histograms behind `latency` (microseconds), for `.hgrm` files; empty when read
+    /// back from `report.json`.
     #[serde(skip)]
     pub histograms: BTreeMap<String, Histogram<u64>>,
 }
 
 /// A whole run.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
 pub struct BenchReport {
     /// [`REPORT_VERSION`].
     pub report_version: u32,

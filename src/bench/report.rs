@@ -13,7 +13,7 @@ pub const FIO_PERCENTILES: [f64; 17] = [
 ];
 
 /// One percentile of a latency distribution.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, serde::Deserialize)]
 pub struct Percentile {
     /// The percentile, 0-100 (`99.9`).
     pub percentile: f64,
@@ -23,7 +23,7 @@ pub struct Percentile {
 }
 
 /// Summary statistics of a latency histogram (microseconds).
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
 pub struct LatencyStats {
     /// Number of recorded latencies.
     pub count: u64,

@@ -52,7 +52,7 @@ pub fn main() -> ExitCode {
             {
                 return ExitCode::SUCCESS;
             }
-            eprintln!("volcrypt: error: {err:#}");
+            eprintln!("volcrypt: error: {}", error_text(&err));
             ExitCode::from(1)
         }
     }
@@ -149,6 +149,22 @@ fn cancel_on_signals() -> anyhow::Result<Arc<AtomicBool>> {
             .context("installing signal handlers")?;
     }
     Ok(flag)
+}
+
+/// The error and its causes, `: `-separated, skipping a cause whose text the message before
+/// it already includes (typed errors often print their source in their own message).
+fn error_text(err: &anyhow::Error) -> String {
+    let mut text = String::new();
+    for cause in err.chain() {
+        let c = cause.to_string();
+        if !text.contains(&c) {
+            if !text.is_empty() {
+                text.push_str(": ");
+            }
+            text.push_str(&c);
+        }
+    }
+    text
 }
 
 fn human(bytes: f64) -> String {
@@ -326,4 +342,28 @@ fn info(a: &InfoArgs) -> anyhow::Result<ExitCode> {
         println!("{r}");
     }
     Ok(ExitCode::SUCCESS)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::error_text;
+
+    #[derive(Debug, thiserror::Error)]
+    #[error("report.json: {source}")]
+    struct Repeats {
+        source: std::io::Error,
+    }
+
+    #[test]
+    fn error_text_keeps_every_cause_once() {
+        let io = std::io::Error::other("disk on fire");
+        let e = anyhow::Error::new(Repeats { source: io }).context("reading results");
+        assert_eq!(
+            error_text(&e),
+            "reading results: report.json: disk on fire",
+            "the repeated cause is printed once"
+        );
+        let e = anyhow::Error::new(std::io::Error::other("inner")).context("outer");
+        assert_eq!(error_text(&e), "outer: inner");
+    }
 }

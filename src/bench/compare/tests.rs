@@ -53,6 +53,7 @@ fn view(case: Case, bw: f64, p99: Option<u64>) -> CaseFile {
         iops_median: bw / 65536.0,
         latency,
         series: Vec::new(),
+        histograms: Default::default(),
     }
 }
 

@@ -253,6 +253,7 @@ fn view(cases: Vec<(Case, f64)>) -> ReportFile {
                 iops_median: bw / 65536.0,
                 latency: BTreeMap::new(),
                 series: Vec::new(),
+                histograms: Default::default(),
             })
             .collect(),
     }
