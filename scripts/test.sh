@@ -37,6 +37,10 @@ VOLCRYPT_VENV_READY=1 scripts/kms-conformance.sh 2>&1 | tee -a "$log" || pytest_
 # and every committed results/*/report.json.
 echo "== benchmark report schemas (pytest tests/bench)"
 .venv/bin/python -m pytest -q tests/bench 2>&1 | tee -a "$log" || pytest_status=$?
+# The daemon's metrics endpoint, parsed by prometheus_client's OpenMetrics parser (tests/daemon),
+# against the target/debug/volcrypt the cargo tests built.
+echo "== daemon metrics (pytest tests/daemon)"
+.venv/bin/python -m pytest -q tests/daemon 2>&1 | tee -a "$log" || pytest_status=$?
 # One closing line over every test binary and the pytest suite, so the totals are read in one
 # place: cargo's "test result: ok. N passed; M failed; ..." lines, and pytest's summary line
 # ("N passed, M failed, K errors in 1.23s", errors counted as failures). A pytest run that

@@ -13,7 +13,10 @@
 //! keys        KeyProvider: customer key files; KMS later
 //! kms         AWS KMS JSON wire types; the local KMS server (uses crypto only)
 //! engine      windows, pipeline, volume open/commit, encrypt/decrypt/verify/cat/info
-//! bench       load generators (`volcrypt bench kms`) and latency reports (uses kms, crypto)
+//! metrics     Prometheus/OpenMetrics exposition: stage histograms, KMS calls, cache, jobs
+//! bench       load generators, `bench run`, reports, capacity plans (uses engine, kms, keys)
+//! daemon      job service: config, SQLite job store, scheduler, bandwidth limits, control
+//!             API on a Unix socket and its client, signals, sd_notify (uses engine, metrics)
 //! cli         clap arguments, validation, progress, dispatch (anyhow lives only here)
 //! ```
 #![deny(unsafe_code)]
@@ -22,8 +25,10 @@
 pub mod bench;
 pub mod cli;
 pub mod crypto;
+pub mod daemon;
 pub mod engine;
 pub mod format;
 pub mod io;
 pub mod keys;
 pub mod kms;
+pub mod metrics;

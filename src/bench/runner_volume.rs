@@ -176,6 +176,7 @@ impl VolumeCase {
             progress: None,
             cancel: self.cancel.clone(),
             observer: obs,
+            pool: None,
         }
     }
 

@@ -55,6 +55,20 @@ pub enum Command {
     Report(super::report::ReportCommand),
     /// Capacity plan for a fleet: hosts, cores, hours, KMS requests/s against the quota, cost.
     Plan(super::report::PlanArgs),
+    /// Run the job daemon: control API on a Unix socket, job store, metrics, systemd notify.
+    Daemon(super::daemon::DaemonArgs),
+    /// Submit a job to the daemon (the operation's CLI options; prints the job id).
+    Submit(super::daemon::SubmitArgs),
+    /// List the daemon's jobs.
+    Jobs(super::daemon::JobsArgs),
+    /// Show a daemon job: state, progress, throughput, ETA, error (--watch follows it).
+    Status(super::daemon::StatusArgs),
+    /// Cancel a daemon job (it stops at a window checkpoint; the volume stays resumable).
+    Cancel(super::daemon::JobIdArgs),
+    /// Pause a daemon job at its next window checkpoint.
+    Pause(super::daemon::JobIdArgs),
+    /// Continue a paused daemon job.
+    Unpause(super::daemon::JobIdArgs),
 }
 
 /// Where the volume is.

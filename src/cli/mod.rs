@@ -8,6 +8,8 @@ mod args;
 mod bench;
 mod bench_envelope;
 mod bench_run;
+mod daemon;
+mod daemon_watch;
 mod demo;
 mod kms;
 mod progress;
@@ -226,6 +228,13 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Bench(c) => bench::run(&c, quiet),
         Command::Report(c) => report::run(&c),
         Command::Plan(a) => report::plan_cmd(&a),
+        Command::Daemon(a) => daemon::daemon(&a),
+        Command::Submit(a) => daemon::submit(&a, quiet),
+        Command::Jobs(a) => daemon::jobs(&a),
+        Command::Status(a) => daemon::status(&a, quiet),
+        Command::Cancel(a) => daemon::act(&a, "cancel", quiet),
+        Command::Pause(a) => daemon::act(&a, "pause", quiet),
+        Command::Unpause(a) => daemon::act(&a, "resume", quiet),
     }
 }
 

@@ -13,12 +13,35 @@ use crate::crypto::{NonceCounter, VolumeKeys};
 use crate::format::{VolumeState, TAG_ENTRY_LEN};
 use crate::io::EngineKind;
 
-/// A rayon pool of `threads` workers.
-pub(crate) fn pool(threads: usize) -> Result<rayon::ThreadPool, EngineError> {
+/// The cipher pool of a pass: the caller's shared pool ([`RunOptions::pool`], the daemon's
+/// one pool for all jobs) or a new one of `opts.threads` workers.
+pub(crate) enum Pool {
+    /// Made for this pass.
+    Own(rayon::ThreadPool),
+    /// Shared with other passes.
+    Shared(std::sync::Arc<rayon::ThreadPool>),
+}
+
+impl std::ops::Deref for Pool {
+    type Target = rayon::ThreadPool;
+    fn deref(&self) -> &rayon::ThreadPool {
+        match self {
+            Pool::Own(p) => p,
+            Pool::Shared(p) => p,
+        }
+    }
+}
+
+/// The cipher pool for a pass run with `opts` (see [`Pool`]).
+pub(crate) fn pool(opts: &RunOptions) -> Result<Pool, EngineError> {
+    if let Some(p) = &opts.pool {
+        return Ok(Pool::Shared(std::sync::Arc::clone(p)));
+    }
     rayon::ThreadPoolBuilder::new()
-        .num_threads(threads.max(1))
+        .num_threads(opts.threads.max(1))
         .thread_name(|i| format!("volcrypt-cipher-{i}"))
         .build()
+        .map(Pool::Own)
         .map_err(|_| EngineError::Internal("could not start the cipher thread pool"))
 }
 

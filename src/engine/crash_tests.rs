@@ -31,6 +31,7 @@ fn opts() -> RunOptions {
         progress: None,
         cancel: None,
         observer: None,
+        pool: None,
     }
 }
 

@@ -111,7 +111,7 @@ pub(crate) fn run(mut vol: Volume, opts: &RunOptions) -> Result<Summary, EngineE
     };
     let data = vol.data.clone();
     let meta = vol.meta.clone();
-    let pool = pool(opts.threads)?;
+    let pool = pool(opts)?;
     if let Some(p) = &opts.progress {
         p.begin(g.data_len, g.byte_range(&(0..start)).end);
     }
@@ -245,7 +245,7 @@ fn out_of_place(
     let dst_io = io::from_file(dst.try_clone()?, &tmp, opts.io, true)?;
     let ring = vol.key_ring();
     let cipher = read_cipher(&vol, &ring, opts);
-    let pool = pool(opts.threads)?;
+    let pool = pool(opts)?;
     if let Some(p) = &opts.progress {
         p.begin(g.data_len, 0);
     }

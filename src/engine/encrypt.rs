@@ -375,7 +375,7 @@ pub(crate) fn run(
             Sink::Device(data.as_ref()),
         ),
     };
-    let pool = pool(opts.threads)?;
+    let pool = pool(opts)?;
     if let Some(p) = &opts.progress {
         p.begin(g.data_len, g.byte_range(&(0..start)).end);
     }

@@ -93,6 +93,9 @@ pub struct RunOptions {
     pub cancel: Option<Arc<AtomicBool>>,
     /// Receives per-stage timings (benchmarks, metrics); `None`: nothing is timed.
     pub observer: Option<Arc<dyn Observer>>,
+    /// A cipher pool shared with other passes (the daemon runs every job on one pool);
+    /// `None`: each pass makes its own pool of `threads` workers.
+    pub pool: Option<Arc<rayon::ThreadPool>>,
 }
 
 impl Default for RunOptions {
@@ -106,6 +109,7 @@ impl Default for RunOptions {
             progress: None,
             cancel: None,
             observer: None,
+            pool: None,
         }
     }
 }

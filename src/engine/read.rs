@@ -56,7 +56,7 @@ fn run(
     let g = vol.header.geometry;
     let ring = vol.key_ring();
     let cipher = read_cipher(vol, &ring, opts);
-    let pool = pool(opts.threads)?;
+    let pool = pool(opts)?;
     if let Some(p) = &opts.progress {
         p.begin(g.data_len, 0);
     }

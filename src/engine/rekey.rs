@@ -124,7 +124,7 @@ pub(crate) fn in_place(
     };
     let data = vol.data.clone();
     let meta = vol.meta.clone();
-    let pool = pool(opts.threads)?;
+    let pool = pool(opts)?;
     if let Some(p) = &opts.progress {
         p.begin(g.data_len, g.byte_range(&(0..start)).end);
     }

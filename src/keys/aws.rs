@@ -54,6 +54,8 @@ pub struct KmsOptions {
     pub endpoint: Option<String>,
     /// Region override; `None` uses the standard region chain (`AWS_REGION`, profile, ...).
     pub region: Option<String>,
+    /// Credentials and config profile; `None` uses `AWS_PROFILE`, else `default`.
+    pub profile: Option<String>,
     /// Operation timeout of each KMS call, retries included.
     pub timeout: Duration,
     /// Attempts per call (1 = no retries).
@@ -69,6 +71,7 @@ impl Default for KmsOptions {
             key_id: None,
             endpoint: None,
             region: None,
+            profile: None,
             timeout: Duration::from_secs(10),
             max_attempts: 4,
             ca_bundle: None,
@@ -136,6 +139,9 @@ impl KmsKeyProvider {
                     .connect_timeout(opts.timeout.min(Duration::from_secs(3)))
                     .build(),
             );
+        if let Some(p) = &opts.profile {
+            loader = loader.profile_name(p);
+        }
         if let Some(r) = &opts.region {
             loader = loader.region(Region::new(r.clone()));
         }

@@ -7,6 +7,7 @@ mod blockdev_busy;
 mod blockdev_default;
 mod blockdev_tail;
 mod cli;
+mod daemon;
 mod engines;
 mod envelope;
 mod journal;
