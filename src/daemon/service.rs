@@ -288,7 +288,7 @@ impl Service {
         let mut by_op: HashMap<&'static str, f64> = HashMap::new();
         for (id, ctl) in running {
             let snap = ctl.snapshot();
-            let _ = self.store.set_progress(id, snap.done);
+            let _ = self.store.set_progress(id, snap.done, snap.total);
             if let Ok(r) = self.store.get(id) {
                 *by_op.entry(r.spec.op.name()).or_default() += snap.bytes_per_sec;
             }

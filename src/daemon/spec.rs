@@ -76,19 +76,25 @@ fn existing(field: &'static str, p: &Path) -> Result<PathBuf, SpecError> {
     std::fs::canonicalize(p).map_err(|e| bad(field, format!("{}: {e}", p.display())))
 }
 
-/// A path that may not exist yet, canonicalized through its directory.
+/// A path that may not exist yet, canonicalized through its nearest existing ancestor (a
+/// default header's directory is only created by the job).
 fn claim(field: &'static str, p: &Path) -> Result<String, SpecError> {
     absolute(field, p)?;
-    if let Ok(c) = std::fs::canonicalize(p) {
-        return Ok(c.display().to_string());
+    let mut base = p;
+    let mut rest = Vec::new();
+    loop {
+        if let Ok(c) = std::fs::canonicalize(base) {
+            let full = rest.iter().rev().fold(c, |acc, part| acc.join(part));
+            return Ok(full.display().to_string());
+        }
+        match (base.parent(), base.file_name()) {
+            (Some(parent), Some(name)) => {
+                rest.push(name.to_owned());
+                base = parent;
+            }
+            _ => return Ok(p.display().to_string()),
+        }
     }
-    let dir = p.parent().unwrap_or(Path::new("/"));
-    let dir =
-        std::fs::canonicalize(dir).map_err(|e| bad(field, format!("{}: {e}", dir.display())))?;
-    Ok(dir
-        .join(p.file_name().unwrap_or_default())
-        .display()
-        .to_string())
 }
 
 /// Refuses `field` when set for an operation outside `ops`.

@@ -425,13 +425,22 @@ impl JobStore {
     /// Progress (bytes done); called about once a second per job, so it is cheap: one cached
     /// statement, committed without an fsync (`synchronous=NORMAL` for this write only; the
     /// next durable write or checkpoint syncs it, and a lost update only shows older progress).
-    pub fn set_progress(&self, id: u64, bytes_done: u64) -> Result<(), StoreError> {
+    /// `bytes_total` 0 leaves the stored total as it is.
+    pub fn set_progress(
+        &self,
+        id: u64,
+        bytes_done: u64,
+        bytes_total: u64,
+    ) -> Result<(), StoreError> {
         let conn = self.lock();
         conn.pragma_update(None, "synchronous", "NORMAL")
             .map_err(self.db("set progress"))?;
         let res = conn
-            .prepare_cached("UPDATE jobs SET bytes_done = ?2 WHERE id = ?1")
-            .and_then(|mut s| s.execute(params![id, bytes_done]));
+            .prepare_cached(
+                "UPDATE jobs SET bytes_done = ?2, \
+                 bytes_total = CASE WHEN ?3 > 0 THEN ?3 ELSE bytes_total END WHERE id = ?1",
+            )
+            .and_then(|mut s| s.execute(params![id, bytes_done, bytes_total]));
         // Restore durability before reporting anything, whatever the update did.
         conn.pragma_update(None, "synchronous", "FULL")
             .map_err(self.db("set progress"))?;

@@ -80,7 +80,7 @@ fn round_trip_of_every_field() {
     store
         .mark_started(a.id, 1001, 1 << 30, 65536, Some(7))
         .unwrap();
-    store.set_progress(a.id, 12345).unwrap();
+    store.set_progress(a.id, 12345, 0).unwrap();
     store
         .set_state(a.id, JobState::Failed, Some("disk on fire"), 1002)
         .unwrap();
@@ -287,7 +287,12 @@ fn file_modes_and_pragmas() {
     assert_eq!(version, 1);
     drop(conn);
     // set_progress relaxes synchronous for its own write only: FULL (2) again afterwards.
-    store.set_progress(1, 5).unwrap();
+    store.set_progress(1, 5, 10).unwrap();
+    assert_eq!(
+        store.get(1).unwrap().bytes_total,
+        10,
+        "a non-zero total is stored"
+    );
     let sync: i64 = store
         .lock()
         .query_row("PRAGMA synchronous", [], |r| r.get(0))
@@ -374,7 +379,7 @@ fn unknown_ids_are_not_found() {
         Err(StoreError::NotFound(99))
     ));
     assert!(matches!(
-        store.set_progress(99, 1),
+        store.set_progress(99, 1, 0),
         Err(StoreError::NotFound(99))
     ));
     assert_eq!(StoreError::NotFound(99).to_string(), "no job 99");

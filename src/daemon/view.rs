@@ -43,6 +43,11 @@ impl JobView {
             record.bytes_done = record.bytes_done.max(l.done);
             rate = if l.paused { 0.0 } else { l.bytes_per_sec };
         }
+        if record.state == super::model::JobState::Succeeded {
+            // Rewrap touches no data, and a job found finished after a restart did its
+            // work in an earlier run: done is done.
+            record.bytes_done = record.bytes_total;
+        }
         let (done, total) = (
             record.bytes_done.min(record.bytes_total),
             record.bytes_total,

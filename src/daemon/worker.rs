@@ -56,7 +56,14 @@ impl Service {
 
     /// One job's thread: run it, record how it ended, free its slot and paths.
     fn work(self: Arc<Self>, id: u64, ctl: Arc<JobControl>) {
-        let ended = self.run_job(id, &ctl);
+        // A panic in a job must not leak its slot (or hang a drain): it fails the job.
+        let run = std::panic::AssertUnwindSafe(|| self.run_job(id, &ctl));
+        let ended = std::panic::catch_unwind(run).unwrap_or_else(|_| {
+            tracing::error!(job = id, "job panicked; recorded as failed");
+            let msg = "internal error: the job's thread panicked (see the daemon log)";
+            let _ = self.store.set_state(id, JobState::Failed, Some(msg), now());
+            Some(JobState::Failed)
+        });
         let mut s = self.lock();
         s.running.remove(&id);
         let stays_active = matches!(ended, Some(JobState::Queued | JobState::Paused));
@@ -101,7 +108,7 @@ impl Service {
         let t0 = std::time::Instant::now();
         let result = exec::run(&rec, ctl, &env);
         let snap = ctl.snapshot();
-        let _ = self.store.set_progress(id, snap.done);
+        let _ = self.store.set_progress(id, snap.done, snap.total);
         if let Ok(Outcome::Done(summary)) = &result {
             let _ = self.store.set_result(id, summary);
         }

@@ -82,6 +82,24 @@ pub enum KeyError {
     Crypto(#[from] crate::crypto::CryptoError),
 }
 
+impl KeyError {
+    /// A short code for counting errors (metrics, the cache's error table): the KMS error
+    /// code (`DisabledException`, ...) for [`KeyError::Kms`], else a fixed name per variant
+    /// (`Unreachable`, `Config`, `WrongKey`, `KeyFile`, `ProviderMismatch`, `Crypto`).
+    /// Never any part of a message.
+    pub fn code(&self) -> &str {
+        match self {
+            KeyError::Kms { code, .. } => code,
+            KeyError::KmsUnreachable(_) => "Unreachable",
+            KeyError::KmsConfig(_) => "Config",
+            KeyError::WrongKey(_) => "WrongKey",
+            KeyError::KeyFile { .. } => "KeyFile",
+            KeyError::ProviderMismatch { .. } => "ProviderMismatch",
+            KeyError::Crypto(_) => "Crypto",
+        }
+    }
+}
+
 /// A source of data keys.
 pub trait KeyProvider: Send + Sync {
     /// A short description for messages ("key file ./k.bin").

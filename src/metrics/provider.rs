@@ -164,18 +164,10 @@ impl KeyProvider for Instrumented {
 
 /// The `code` label of a failed call: the KMS error code for [`KeyError::Kms`] (kept to
 /// `[A-Za-z0-9_]`, at most [`MAX_CODE_LEN`] characters, since label values are not escaped),
-/// else a fixed name per variant. Never any part of an error message.
+/// else the variant's fixed name ([`KeyError::code`]). Never any part of an error message.
 pub(super) fn error_code(e: &KeyError) -> Cow<'static, str> {
-    let code = match e {
-        KeyError::Kms { code, .. } => return Cow::Owned(sanitize(code)),
-        KeyError::KmsUnreachable(_) => "Unreachable",
-        KeyError::KmsConfig(_) => "Config",
-        KeyError::WrongKey(_) => "WrongKey",
-        KeyError::KeyFile { .. } => "KeyFile",
-        KeyError::ProviderMismatch { .. } => "ProviderMismatch",
-        KeyError::Crypto(_) => "Crypto",
-    };
-    Cow::Borrowed(code)
+    // The fixed names are label-safe already; KMS codes come from the wire.
+    Cow::Owned(sanitize(e.code()))
 }
 
 /// `code` kept to label-safe characters; `Unknown` when nothing is left.

@@ -130,20 +130,9 @@ impl CallStats {
     }
 }
 
-/// The code under which an error is counted in [`CacheMetrics::errors`].
-#[allow(unreachable_patterns)]
+/// The code under which an error is counted in [`CacheMetrics::errors`] ([`KeyError::code`]).
 pub(super) fn error_code(e: &KeyError) -> String {
-    let code = match e {
-        KeyError::Kms { code, .. } => return code.clone(),
-        KeyError::KmsUnreachable(_) => "Unreachable",
-        KeyError::KmsConfig(_) => "Config",
-        KeyError::WrongKey(_) => "WrongKey",
-        KeyError::KeyFile { .. } => "KeyFile",
-        KeyError::ProviderMismatch { .. } => "ProviderMismatch",
-        KeyError::Crypto(_) => "Crypto",
-        _ => "Other",
-    };
-    code.to_owned()
+    e.code().to_owned()
 }
 
 impl DataKeyCache {

@@ -98,13 +98,22 @@ fn submit_status_pause_cancel_and_resubmit_through_the_socket() {
     let t = volcrypt(&[&"jobs", &"--socket", &d.socket]);
     assert!(String::from_utf8_lossy(&t.ok().stdout).contains("cancelled"));
 
+    // Rewrap under another key file (no data pass): done is 100 %.
+    let key2 = key_file(dir.path(), "key2", 2);
+    let rw =
+        d.submit(json!({"op": "rewrap", "volume": vol, "from_key_file": key, "to_key_file": key2}));
+    let j = d.state(rw, "succeeded");
+    assert_eq!(j["percent"].as_f64(), Some(100.0), "{j}");
+    assert_eq!(j["result"]["method"], "unwrap+wrap", "{j}");
+    volcrypt(&[&"verify", &vol, &"--key-file", &key, &"-q"]).fails(1, &[]);
+
     // The CLI's submit --wait follows the job and exits with its outcome.
     let run = volcrypt(&[
         &"submit",
         &"decrypt",
         &vol,
         &"--key-file",
-        &key,
+        &key2,
         &"--wait",
         &"--socket",
         &d.socket,
@@ -113,7 +122,7 @@ fn submit_status_pause_cancel_and_resubmit_through_the_socket() {
     assert!(run.stderr.contains("succeeded"), "{}", run.stderr);
     assert_eq!(sha_file(&vol), sha, "round trip through the daemon");
     // A failing job: status --watch exits 1 and shows the error.
-    let bad = d.submit(spec("verify", &vol, &key, json!({})));
+    let bad = d.submit(spec("verify", &vol, &key2, json!({})));
     let w = volcrypt(&[
         &"status",
         &bad.to_string(),

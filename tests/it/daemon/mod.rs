@@ -3,6 +3,7 @@
 //! error cases, hand-written HTTP/1.1. Metrics are scraped over loopback TCP.
 
 mod api;
+mod blockdev;
 mod ops;
 mod restart;
 
