@@ -3,7 +3,8 @@
 against one, measured in one run on the same volumes.
 
 1. CLI vs daemon: an in-place encrypt of the same SIZE volume (a fresh copy of one plaintext
-   each time), alternating `volcrypt encrypt --json` and a daemon job, REPS times each. Both
+   each time), `volcrypt encrypt --json` and a daemon job (metrics on, as by default), REPS
+   times each, the order alternating from rep to rep. Both
    report the engine's data-pass summary (bytes / seconds), so the ratio is like for like;
    wall times (process start to exit; submit to `succeeded`, polled every 10 ms) are shown too.
    Target: daemon >= 95 % of the CLI.
@@ -52,6 +53,12 @@ def call(sock, method, path, body=None):
     return data
 
 
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
 def size_bytes(s):
     units = {"K": 1 << 10, "M": 1 << 20, "G": 1 << 30}
     return int(s[:-1]) * units[s[-1]] if s[-1] in units else int(s)
@@ -96,7 +103,7 @@ def main():
     sock = os.path.join(a.dir, "run", "volcrypt.sock")
     conf = os.path.join(a.dir, "volcrypt.toml")
     with open(conf, "w") as f:
-        f.write(f'[daemon]\nsocket = "{sock}"\nmetrics = "off"\ndata_dir = "{a.dir}/data"\n'
+        f.write(f'[daemon]\nsocket = "{sock}"\nmetrics = "127.0.0.1:{free_port()}"\ndata_dir = "{a.dir}/data"\n'
                 f'[engine]\nio = "{a.io}"\nthreads = {a.threads}\n[jobs]\nmax_concurrent = 4\n')
     log = open(os.path.join(a.dir, "daemon.log"), "w")
     daemon = subprocess.Popen([BIN, "daemon", "--config", conf, "--log-format", "json"], stderr=log)
@@ -114,7 +121,7 @@ def main():
     cli, dmn, cli_wall, dmn_wall = [], [], [], []
     single, four = [], []
     try:
-        for rep in range(a.reps):
+        def run_cli():
             v = fresh("cli")
             t = time.monotonic()
             out = subprocess.run([BIN, "encrypt", v, "--key-file", key, "--io", a.io,
@@ -125,6 +132,7 @@ def main():
             cli.append(s["bytes"] / s["elapsed"])
             os.remove(v)
 
+        def run_daemon():
             v = fresh("dmn")
             t = time.monotonic()
             j = call(sock, "POST", "/v1/jobs", {"op": "encrypt", "volume": v, "key_file": key})
@@ -133,6 +141,11 @@ def main():
             single.append(size / (end - t))
             dmn.append(rec["result"]["bytes"] / rec["result"]["elapsed"])
             os.remove(v)
+
+        for rep in range(a.reps):
+            # Alternate which side goes first, so order effects cancel out.
+            for side in ((run_cli, run_daemon) if rep % 2 == 0 else (run_daemon, run_cli)):
+                side()
 
             vols = [fresh(f"c{i}") for i in range(4)]
             t = time.monotonic()
