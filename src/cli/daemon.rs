@@ -179,6 +179,8 @@ pub fn submit(a: &SubmitArgs, quiet: bool) -> anyhow::Result<ExitCode> {
         io: a.io.clone(),
         crypto: a.crypto.clone(),
         bandwidth: a.bandwidth,
+        threads: None,
+        queue_depth: None,
     };
     let client = Client::new(&a.socket.socket);
     let job = client.submit(&spec)?;

@@ -99,6 +99,13 @@ pub struct JobSpec {
     /// `ring` or `aws-lc` (`--crypto`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub crypto: Option<String>,
+    /// Not per job: every job runs on the daemon's one cipher pool (`[engine] threads`); a
+    /// value is refused with that message rather than as an unknown field.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub threads: Option<u64>,
+    /// Not per job either (`[engine] queue_depth`); refused like `threads`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub queue_depth: Option<u64>,
     /// This job's bandwidth limit in bytes per second (0 or unset: the configured default).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub bandwidth: Option<u64>,

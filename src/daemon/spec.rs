@@ -131,6 +131,18 @@ pub fn check(spec: &JobSpec, defaults: &EngineConfig) -> Result<Checked, SpecErr
         only("io", &spec.io, op, &[])?;
         only("crypto", &spec.crypto, op, &[])?;
     }
+    if spec.threads.is_some() {
+        return Err(bad(
+            "threads",
+            "jobs share the daemon's cipher pool: set [engine] threads in its config",
+        ));
+    }
+    if spec.queue_depth.is_some() {
+        return Err(bad(
+            "queue_depth",
+            "is daemon-wide: set [engine] queue_depth in its config",
+        ));
+    }
     if spec.key_file.is_some() && spec.kms_key.is_some() {
         return Err(bad("key_file", "give key_file or kms_key, not both"));
     }

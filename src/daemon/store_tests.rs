@@ -24,6 +24,8 @@ fn spec(volume: &str) -> JobSpec {
         io: None,
         crypto: None,
         bandwidth: None,
+        threads: None,
+        queue_depth: None,
     }
 }
 
@@ -45,6 +47,8 @@ fn full_spec(volume: &str) -> JobSpec {
         io: Some("pread".into()),
         crypto: Some("aws-lc".into()),
         bandwidth: Some(123_456),
+        threads: Some(2),
+        queue_depth: Some(8),
     }
 }
 

@@ -203,6 +203,13 @@ fn bad_requests_get_4xx_with_a_json_error() {
             400,
             "output",
         ),
+        (
+            "POST",
+            "/v1/jobs",
+            spec("verify", &vol, &key, json!({"threads": 4})).to_string(),
+            400,
+            "[engine] threads",
+        ),
         ("GET", "/v1/jobs/999", String::new(), 404, "no job 999"),
         ("GET", "/v1/jobs/abc", String::new(), 400, "abc"),
         (

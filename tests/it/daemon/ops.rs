@@ -124,6 +124,41 @@ fn metrics_are_scraped_and_parsed_and_logs_hold_no_key_material() {
         "{failed}"
     );
 
+    // The unwrap of b's data key is cached: a second verify makes no KMS call, until SIGHUP
+    // reloads the [cache] section, which replaces the caches.
+    let unwraps = |d: &Daemon| {
+        get(
+            &parse(&d.scrape()).0,
+            "volcrypt_kms_requests_total",
+            &[("op", "unwrap")],
+        )
+    };
+    let u1 = unwraps(&d);
+    assert!(u1 >= 1.0);
+    let again = d.submit(json!({"op": "verify", "volume": b}));
+    d.state(again, "succeeded");
+    assert_eq!(unwraps(&d), u1, "the second verify was served by the cache");
+    let mut conf = std::fs::read_to_string(&d.config).unwrap();
+    conf.push_str("\n[cache]\nmax_age_secs = 600\n");
+    std::fs::write(&d.config, conf).unwrap();
+    let pid = d.child.as_ref().unwrap().id().to_string();
+    std::process::Command::new("kill")
+        .args(["-HUP", &pid])
+        .status()
+        .unwrap();
+    let t = std::time::Instant::now();
+    while !d.log_text().contains("reloaded the cache") {
+        assert!(t.elapsed().as_secs() < 30, "no reload: {}", d.log_text());
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    let after = d.submit(json!({"op": "verify", "volume": b}));
+    d.state(after, "succeeded");
+    assert_eq!(
+        unwraps(&d),
+        u1 + 1.0,
+        "after the reload the key is unwrapped again"
+    );
+
     let text = d.scrape();
     let (s, types) = parse(&text);
     assert_eq!(
@@ -132,9 +167,9 @@ fn metrics_are_scraped_and_parsed_and_logs_hold_no_key_material() {
     );
     assert_eq!(
         get(&s, "volcrypt_bytes_processed_total", &[("op", "verify")]),
-        (4 * MIB) as f64
+        (12 * MIB) as f64
     );
-    assert_eq!(get(&s, "volcrypt_jobs", &[("state", "succeeded")]), 3.0);
+    assert_eq!(get(&s, "volcrypt_jobs", &[("state", "succeeded")]), 5.0);
     assert_eq!(get(&s, "volcrypt_jobs", &[("state", "failed")]), 1.0);
     for stage in ["chunk", "read", "apply", "checkpoint", "journal_commit"] {
         let n = get(
