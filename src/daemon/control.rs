@@ -12,6 +12,7 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
+use super::model::Op;
 use super::throttle::Bucket;
 use crate::engine::Progress;
 
@@ -47,6 +48,7 @@ pub struct Snapshot {
 /// The live state of one running job. See the module docs.
 #[derive(Debug)]
 pub struct JobControl {
+    op: Op,
     cancel: Arc<AtomicBool>,
     switches: Mutex<Switches>,
     wake: Condvar,
@@ -74,11 +76,12 @@ fn lock(m: &Mutex<Switches>) -> MutexGuard<'_, Switches> {
 const SLICE: Duration = Duration::from_millis(50);
 
 impl JobControl {
-    /// A job limited to `job_rate` bytes/s (0: unlimited) and sharing `global`.
-    pub fn new(job_rate: u64, global: Arc<Bucket>, paused: bool) -> JobControl {
+    /// A job of operation `op` limited to `job_rate` bytes/s (0: unlimited) and sharing `global`.
+    pub fn new(op: Op, job_rate: u64, global: Arc<Bucket>) -> JobControl {
         JobControl {
+            op,
             cancel: Arc::new(AtomicBool::new(false)),
-            switches: Mutex::new(Switches { paused, stop: None }),
+            switches: Mutex::new(Switches::default()),
             wake: Condvar::new(),
             total: AtomicU64::new(0),
             done: AtomicU64::new(0),
@@ -90,6 +93,11 @@ impl JobControl {
             generation: AtomicU64::new(0),
             global,
         }
+    }
+
+    /// The job's operation.
+    pub fn op(&self) -> Op {
+        self.op
     }
 
     /// The flag to hand the engine ([`RunOptions::cancel`](crate::engine::RunOptions)).
@@ -194,7 +202,7 @@ impl Progress for JobControl {
         self.total.store(total, Ordering::Relaxed);
         self.done.store(done, Ordering::Relaxed);
         self.base.store(done, Ordering::Relaxed);
-        // A job submitted (or restarted) paused holds before its first window.
+        // A job paused while it was opening holds before its first window.
         self.hold();
     }
 
@@ -216,7 +224,7 @@ mod tests {
 
     #[test]
     fn progress_counts_resumed_work_but_not_in_throughput() {
-        let c = JobControl::new(0, Arc::new(Bucket::new(0)), false);
+        let c = JobControl::new(Op::Encrypt, 0, Arc::new(Bucket::new(0)));
         c.begin(100, 40);
         c.advance(10);
         let s = c.snapshot();
@@ -226,7 +234,7 @@ mod tests {
 
     #[test]
     fn pause_holds_the_writer_until_resumed_or_stopped() {
-        let c = Arc::new(JobControl::new(0, Arc::new(Bucket::new(0)), false));
+        let c = Arc::new(JobControl::new(Op::Encrypt, 0, Arc::new(Bucket::new(0))));
         c.begin(100, 0);
         c.set_paused(true);
         let (tx, rx) = std::sync::mpsc::channel();
@@ -258,7 +266,7 @@ mod tests {
     #[test]
     fn stop_cuts_a_throttle_wait_short() {
         // 1 byte/s: a 1 MiB window would wait 12 days.
-        let c = Arc::new(JobControl::new(1, Arc::new(Bucket::new(0)), false));
+        let c = Arc::new(JobControl::new(Op::Encrypt, 1, Arc::new(Bucket::new(0))));
         c.begin(1 << 20, 0);
         let c2 = Arc::clone(&c);
         let t = std::thread::spawn(move || c2.advance(1 << 20));

@@ -20,7 +20,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use super::config::Config;
 use super::control::{JobControl, StopReason};
 use super::keys::KeySource;
-use super::model::{JobRecord, JobSpec, JobState};
+use super::model::{JobRecord, JobSpec, JobState, Op};
 use super::spec;
 use super::store::{JobStore, StoreError};
 use super::throttle::Bucket;
@@ -63,7 +63,8 @@ impl From<StoreError> for Refusal {
 
 #[derive(Default)]
 struct Sched {
-    queue: VecDeque<u64>,
+    /// Queued jobs and their operations, in submission order.
+    queue: VecDeque<(u64, Op)>,
     running: HashMap<u64, Arc<JobControl>>,
     /// Path -> the active job that writes it.
     claims: HashMap<String, u64>,
@@ -143,7 +144,7 @@ impl Service {
                 }
                 if rec.state != JobState::Paused {
                     svc.store.set_state(rec.id, JobState::Queued, None, now())?;
-                    s.queue.push_back(rec.id);
+                    s.queue.push_back((rec.id, rec.spec.op));
                 }
                 tracing::info!(job = rec.id, op = %rec.spec.op, state = %rec.state, "taken up after restart");
             }
@@ -182,7 +183,7 @@ impl Service {
         for p in c.claims {
             s.claims.insert(p, rec.id);
         }
-        s.queue.push_back(rec.id);
+        s.queue.push_back((rec.id, rec.spec.op));
         self.changed.notify_all();
         tracing::info!(job = rec.id, op = %spec.op, volume = %spec.volume.display(), "job submitted");
         Ok(JobView::of(rec, None))
@@ -213,7 +214,7 @@ impl Service {
         if let Some(ctl) = s.running.get(&id) {
             ctl.stop(StopReason::Cancel);
         } else if rec.state.is_active() {
-            s.queue.retain(|j| *j != id);
+            s.queue.retain(|(j, _)| *j != id);
             s.claims.retain(|_, j| *j != id);
             self.store.set_state(
                 id,
@@ -240,7 +241,7 @@ impl Service {
                 if let Some(ctl) = s.running.get(&id) {
                     ctl.set_paused(true);
                 }
-                s.queue.retain(|j| *j != id);
+                s.queue.retain(|(j, _)| *j != id);
                 self.store.set_state(id, JobState::Paused, None, now())?;
             }
             JobState::Paused => {}
@@ -269,7 +270,7 @@ impl Service {
             ctl.set_paused(false);
         } else {
             self.store.set_state(id, JobState::Queued, None, now())?;
-            s.queue.push_back(id);
+            s.queue.push_back((id, rec.spec.op));
             self.changed.notify_all();
         }
         drop(s);
@@ -285,17 +286,15 @@ impl Service {
             .iter()
             .map(|(i, c)| (*i, Arc::clone(c)))
             .collect();
-        let mut by_op: HashMap<&'static str, f64> = HashMap::new();
+        let mut by_op: HashMap<Op, f64> = HashMap::new();
         for (id, ctl) in running {
             let snap = ctl.snapshot();
             let _ = self.store.set_progress(id, snap.done, snap.total);
-            if let Ok(r) = self.store.get(id) {
-                *by_op.entry(r.spec.op.name()).or_default() += snap.bytes_per_sec;
-            }
+            *by_op.entry(ctl.op()).or_default() += snap.bytes_per_sec;
         }
-        for op in super::model::Op::ALL {
+        for op in Op::ALL {
             self.metrics
-                .set_throughput(op.name(), by_op.get(op.name()).copied().unwrap_or(0.0));
+                .set_throughput(op.name(), by_op.get(&op).copied().unwrap_or(0.0));
         }
     }
 

@@ -29,11 +29,13 @@ impl Service {
                 && s.running.len() < self.config.jobs.max_concurrent
                 && !s.queue.is_empty()
             {
-                let Some(id) = s.queue.pop_front() else { break };
+                let Some((id, op)) = s.queue.pop_front() else {
+                    break;
+                };
                 let ctl = Arc::new(JobControl::new(
+                    op,
                     self.job_rate.load(std::sync::atomic::Ordering::Relaxed),
                     Arc::clone(&self.global),
-                    false,
                 ));
                 s.running.insert(id, Arc::clone(&ctl));
                 let me = Arc::clone(&self);
